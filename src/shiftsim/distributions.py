@@ -1,0 +1,195 @@
+"""Duration distributions (handle time, patience, bot session, department delay).
+
+Each distribution is a frozen pydantic model that knows its own mean and
+variance (cheap exact tests) and draws samples from a ``numpy.random.Generator``
+passed in explicitly: there is no global random state.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from .durations import parse_duration
+
+__all__ = [
+    "Constant",
+    "Distribution",
+    "Duration",
+    "Empirical",
+    "Exponential",
+    "Gamma",
+    "Lognormal",
+    "Uniform",
+]
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+"""A duration in seconds, written in scenario files with a unit (``'5min'``)."""
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @property
+    def mean(self) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def var(self) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def cv(self) -> float:
+        return math.sqrt(self.var) / self.mean if self.mean > 0 else 0.0
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+
+class Exponential(_Dist):
+    """Exponential with the given mean (memoryless; cv = 1)."""
+
+    dist: Literal["exponential"]
+    mean_: Duration = Field(alias="mean", gt=0)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def var(self) -> float:
+        return self.mean_**2
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.exponential(self.mean_, size)
+
+
+class Constant(_Dist):
+    """Always the same duration (for hand-checkable timelines)."""
+
+    dist: Literal["constant"]
+    value: Duration = Field(ge=0)
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+    @property
+    def var(self) -> float:
+        return 0.0
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return np.full(size, self.value)
+
+
+class Lognormal(_Dist):
+    """Lognormal given by its mean and coefficient of variation (typical handle times)."""
+
+    dist: Literal["lognormal"]
+    mean_: Duration = Field(alias="mean", gt=0)
+    cv_: float = Field(alias="cv", gt=0)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def var(self) -> float:
+        return (self.mean_ * self.cv_) ** 2
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        sigma2 = math.log1p(self.cv_**2)
+        return rng.lognormal(math.log(self.mean_) - sigma2 / 2, math.sqrt(sigma2), size)
+
+
+class Gamma(_Dist):
+    """Gamma given by its mean and coefficient of variation (cv = 1 is exponential)."""
+
+    dist: Literal["gamma"]
+    mean_: Duration = Field(alias="mean", gt=0)
+    cv_: float = Field(alias="cv", gt=0)
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def var(self) -> float:
+        return (self.mean_ * self.cv_) ** 2
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        shape = 1.0 / self.cv_**2
+        return rng.gamma(shape, self.mean_ / shape, size)
+
+
+class Uniform(_Dist):
+    """Uniform between ``low`` and ``high``."""
+
+    dist: Literal["uniform"]
+    low: Duration = Field(ge=0)
+    high: Duration
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Uniform:
+        if self.high < self.low:
+            raise ValueError(f"high must be >= low (got low={self.low:g}s, high={self.high:g}s)")
+        return self
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    @property
+    def var(self) -> float:
+        return (self.high - self.low) ** 2 / 12
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.uniform(self.low, self.high, size)
+
+
+class Empirical(_Dist):
+    """Observed durations, resampled with replacement (optionally weighted)."""
+
+    dist: Literal["empirical"]
+    values: list[Duration] = Field(min_length=1)
+    weights: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Empirical:
+        if any(v < 0 for v in self.values):
+            raise ValueError(f"durations must be >= 0 (got {min(self.values):g}s)")
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(
+                    f"weights must have one entry per value ({len(self.values)}) "
+                    f"(got {len(self.weights)})"
+                )
+            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+                raise ValueError(f"weights must be >= 0 with a positive sum (got {self.weights})")
+        return self
+
+    def _p(self) -> np.ndarray:
+        w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights, float)
+        return w / w.sum()
+
+    @property
+    def mean(self) -> float:
+        return float(np.dot(self._p(), self.values))
+
+    @property
+    def var(self) -> float:
+        v = np.asarray(self.values)
+        return float(np.dot(self._p(), (v - self.mean) ** 2))
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.choice(np.asarray(self.values, float), size=size, p=self._p())
+
+
+Distribution = Annotated[
+    Exponential | Constant | Lognormal | Gamma | Uniform | Empirical,
+    Field(discriminator="dist"),
+]
+"""Any duration distribution, chosen by its ``dist`` key."""

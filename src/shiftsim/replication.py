@@ -1,0 +1,81 @@
+"""One replication: scenario -> arrivals + roster -> engine -> raw facts."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+
+from .arrivals import Calendar, Contacts, generate_contacts
+from .engine import FULL, ChannelRules, DepartmentRules, EngineResult, PoolRules, simulate
+from .randomness import Source, stream
+from .roster import Roster, build_roster
+from .scenario import PRIORITIES, Scenario
+
+__all__ = ["Replication", "engine_rules", "run_replication"]
+
+
+@dataclass(frozen=True)
+class Replication:
+    """Everything one replication produced, before any KPI is computed."""
+
+    index: int
+    calendar: Calendar
+    contacts: Contacts
+    roster: Roster
+    result: EngineResult
+
+
+def engine_rules(
+    scenario: Scenario,
+) -> tuple[list[ChannelRules], list[PoolRules], list[DepartmentRules]]:
+    """Translate the scenario into the engine's plain rules."""
+    names = list(scenario.channels)
+    targets = scenario.resolved_targets
+    channels = []
+    for name, ch in scenario.channels.items():
+        due = []
+        for prio in PRIORITIES:
+            within = [
+                t.within
+                for t in targets
+                if t.channel == name and t.kind == "resolution" and t.priority in ("all", prio)
+            ]
+            due.append(min(within, default=math.inf))
+        retry = ch.retry
+        channels.append(
+            ChannelRules(
+                sync=ch.synchronous,
+                weight=FULL // ch.concurrency,
+                retry_share=retry.share if retry else 0.0,
+                max_attempts=retry.max_attempts if retry else 1,
+                retry_delay=retry.delay.sample if retry else None,
+                patience=ch.patience.sample if ch.patience is not None else None,
+                resolution_due=(due[0], due[1], due[2]),
+            )
+        )
+    pools = [
+        PoolRules(
+            channels=tuple(names.index(c) for c in p.channels),
+            takes_vip=p.takes_vip,
+            senior=p.senior,
+        )
+        for p in scenario.pools.values()
+    ]
+    departments = [DepartmentRules(hours=d.hours) for d in scenario.departments.values()]
+    return channels, pools, departments
+
+
+def run_replication(scenario: Scenario, index: int) -> Replication:
+    """Simulate replication ``index`` of ``scenario`` (seeded by the scenario seed and ``index``)."""
+    calendar = Calendar.of(scenario)
+    contacts = generate_contacts(scenario, index, calendar)
+    n_days = calendar.arrival_days + calendar.drain_days
+    roster = build_roster(scenario, -calendar.warmup_days, n_days, calendar.end)
+    channels, pools, departments = engine_rules(scenario)
+    rng = stream(scenario.seed, index, Source.RETRY)
+    result = simulate(contacts, channels, pools, departments, roster, calendar.end, rng)
+    return Replication(index, calendar, contacts, roster, result)
+
+

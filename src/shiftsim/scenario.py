@@ -1,0 +1,616 @@
+"""The scenario file: a typed, frozen, validated description of the center.
+
+A scenario is written in YAML and validated into :class:`Scenario`. Every
+problem in a file is reported at once, as ``file: path.to.field: problem (got
+value)``, through :class:`ScenarioError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from .distributions import Constant, Distribution, Duration, Exponential
+from .durations import DAY, HOUR, MINUTE, format_duration, parse_clock
+
+__all__ = [
+    "PRIORITIES",
+    "Bot",
+    "Channel",
+    "Department",
+    "Escalation",
+    "Event",
+    "Horizon",
+    "Pool",
+    "Problem",
+    "Retry",
+    "Rotation",
+    "Scenario",
+    "ScenarioError",
+    "Shift",
+    "Target",
+    "Volume",
+    "load_scenario",
+    "parse_scenario",
+]
+
+PRIORITIES: tuple[str, ...] = ("urgent", "important", "general")
+"""Priority tiers, highest first (DOMAIN.md)."""
+
+WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+ClockTime = Annotated[float, BeforeValidator(parse_clock)]
+"""A quoted clock time (``'08:00'``), in seconds after midnight."""
+
+Priority = Literal["urgent", "important", "general"]
+
+# A typical inbound profile: quiet nights, a morning peak and an afternoon peak.
+TYPICAL_PROFILE: tuple[float, ...] = (
+    0.6, 0.4, 0.3, 0.3, 0.3, 0.5, 1.0, 2.2,
+    4.2, 6.4, 7.4, 7.3, 6.3, 6.6, 7.0, 6.8,
+    6.1, 5.4, 4.6, 4.2, 3.8, 3.2, 2.4, 1.4,
+)  # fmt: skip
+
+DEFAULT_SHIFT_TIMES: dict[str, tuple[float, float]] = {
+    "day": (8 * HOUR, 18 * HOUR),
+    "evening": (18 * HOUR, 24 * HOUR),
+    "night": (0.0, 8 * HOUR),
+}
+
+# DOMAIN.md tiers: first response (phone / online) and resolution.
+_FIRST_RESPONSE_VOICE = {"urgent": 5 * MINUTE, "important": 15 * MINUTE, "general": 30 * MINUTE}
+_FIRST_RESPONSE_ONLINE = {"urgent": 10 * MINUTE, "important": 30 * MINUTE, "general": 2 * HOUR}
+_RESOLUTION = {"important": 24 * HOUR, "general": 48 * HOUR}
+_DEFAULT_GOAL = {"urgent": 0.9, "important": 0.8, "general": 0.8}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class Horizon(_Model):
+    """The simulated period: ``days`` days from ``start``, after an unreported warm-up."""
+
+    start: dt.date
+    days: int = Field(ge=1, le=3660)
+    warmup: Duration = 0.0
+
+    @field_validator("warmup")
+    @classmethod
+    def _whole_days(cls, v: float) -> float:
+        if v < 0 or v % DAY:
+            raise ValueError(f"warm-up must be a whole number of days such as '1d' (got {v / DAY:g}d)")
+        return v
+
+    @property
+    def warmup_days(self) -> int:
+        return int(self.warmup // DAY)
+
+
+class Volume(_Model):
+    """How many contacts arrive: a daily volume shaped by hour and weekday."""
+
+    per_day: float = Field(gt=0)
+    hourly_profile: tuple[float, ...] = TYPICAL_PROFILE
+    weekday_factors: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], float] = {}
+    daily_cv: float = Field(default=0.1, ge=0, le=2)
+
+    @field_validator("hourly_profile")
+    @classmethod
+    def _profile(cls, v: tuple[float, ...]) -> tuple[float, ...]:
+        if len(v) != 24:
+            raise ValueError(f"needs exactly 24 hourly values (got {len(v)})")
+        if min(v) < 0 or sum(v) <= 0:
+            raise ValueError(f"values must be >= 0 with a positive sum (got {list(v)})")
+        return v
+
+    @field_validator("weekday_factors")
+    @classmethod
+    def _factors(cls, v: dict[str, float]) -> dict[str, float]:
+        for day, factor in v.items():
+            if factor < 0:
+                raise ValueError(f"factor for {day} must be >= 0 (got {factor})")
+        return v
+
+
+class Retry(_Model):
+    """Customers who hang up and try again later, as new attempts."""
+
+    share: float = Field(ge=0, le=1)
+    delay: Distribution = Exponential(dist="exponential", mean="15min")
+    max_attempts: int = Field(default=3, ge=1, le=20)
+
+
+class Bot(_Model):
+    """A chatbot / IVR that answers first and hands the rest to humans."""
+
+    hours: tuple[ClockTime, ClockTime] | None = None
+    containment: float = Field(ge=0, le=1)
+    session_time: Distribution = Exponential(dist="exponential", mean="2min")
+    counts_as_first_response: bool = False
+    handover_handle_factor: float = Field(default=1.0, gt=0, le=5)
+
+
+class Escalation(_Model):
+    """Contacts the front line cannot solve, sent to another department."""
+
+    department: str
+    share: float = Field(ge=0, le=1)
+    by_priority: dict[Priority, Annotated[float, Field(ge=0, le=1)]] = {}
+    closing_time: Distribution = Constant(dist="constant", value="5min")
+
+    def share_for(self, priority: str) -> float:
+        return self.by_priority.get(priority, self.share)  # type: ignore[call-overload]
+
+
+class Channel(_Model):
+    """One contact channel with its own arrivals, handling and rules."""
+
+    kind: Literal["voice", "chat", "async"]
+    volume: Volume
+    handle_time: Distribution
+    patience: Distribution | None = None
+    retry: Retry | None = None
+    concurrency: int = Field(default=1, ge=1, le=10)
+    priorities: dict[Priority, Annotated[float, Field(ge=0, le=1)]] = {"general": 1.0}
+    vip_share: float = Field(default=0.0, ge=0, le=1)
+    bot: Bot | None = None
+    escalation: Escalation | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Channel:
+        total = sum(self.priorities.values())
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"priorities must add up to 1 (got {total:g})")
+        if self.kind != "chat" and self.concurrency != 1:
+            raise ValueError(f"concurrency applies to chat channels only (got {self.concurrency})")
+        if self.kind == "async" and (self.patience is not None or self.retry is not None):
+            raise ValueError("async channels have no waiting customer: remove patience and retry")
+        return self
+
+    @property
+    def synchronous(self) -> bool:
+        return self.kind != "async"
+
+
+class Department(_Model):
+    """A back-office team that answers escalations."""
+
+    respond_within: Duration = Field(default=30 * MINUTE, gt=0)
+    hours: tuple[ClockTime, ClockTime] | None = None
+    delay: Distribution
+    off_hours_delay: Distribution | None = None
+
+
+class Shift(_Model):
+    """A shift's clock times (end may be past midnight) and headcount (people employed)."""
+
+    start: ClockTime
+    end: ClockTime
+    headcount: int = Field(ge=0, le=100_000)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> Shift:
+        if self.start % DAY == self.end % DAY:
+            raise ValueError("a shift cannot start and end at the same time")
+        return self
+
+    @property
+    def length(self) -> float:
+        return (self.end - self.start) % DAY or DAY
+
+
+class Rotation(_Model):
+    """Days at work and at rest ("work four, rest two"), or an explicit ``pattern``.
+
+    ``pattern`` is a string of 1 (at work) and 0 (at rest) over one cycle, such
+    as ``'1111100'``; it overrides ``work``/``rest``. (``on``/``off`` are not
+    used as keys because YAML reads an unquoted ``on`` as ``true``.)
+    """
+
+    work: int = Field(default=4, ge=1, le=60)
+    rest: int = Field(default=2, ge=0, le=60)
+    pattern: str | None = Field(default=None, pattern=r"^[01]+$")
+    stagger: bool = True
+
+    @model_validator(mode="after")
+    def _works(self) -> Rotation:
+        if self.pattern is not None and "1" not in self.pattern:
+            raise ValueError(f"pattern needs at least one working day '1' (got {self.pattern!r})")
+        return self
+
+    @property
+    def cycle(self) -> tuple[bool, ...]:
+        if self.pattern is not None:
+            return tuple(c == "1" for c in self.pattern)
+        return (True,) * self.work + (False,) * self.rest
+
+
+class Pool(_Model):
+    """A group of agents with the same skills, spread across shifts.
+
+    Shifts named ``day``, ``evening`` and ``night`` default to 08:00-18:00,
+    18:00-24:00 and 00:00-08:00.
+    """
+
+    channels: tuple[str, ...] = Field(min_length=1)
+    takes_vip: bool = True
+    senior: bool = False
+    shrinkage: float = Field(default=0.0, ge=0, lt=1)
+    rotation: Rotation = Rotation()
+    shifts: dict[str, Shift] = Field(min_length=1)
+
+    @field_validator("shifts", mode="before")
+    @classmethod
+    def _default_times(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for name, shift in value.items():
+            if isinstance(shift, dict) and name in DEFAULT_SHIFT_TIMES:
+                start, end = DEFAULT_SHIFT_TIMES[name]
+                shift = {"start": _clock_text(start), "end": _clock_text(end), **shift}
+            out[name] = shift
+        return out
+
+
+def _clock_text(seconds: float) -> str:
+    h, rem = divmod(int(round(seconds)), 3600)
+    return f"{h:02d}:{rem // 60:02d}"
+
+
+class Event(_Model):
+    """A dated change in volume: a holiday, a campaign, the day after a launch."""
+
+    date: dt.date
+    until: dt.date | None = None
+    factor: float = Field(default=1.0, ge=0)
+    channels: dict[str, Annotated[float, Field(ge=0)]] = {}
+    label: str = ""
+
+    @model_validator(mode="after")
+    def _range(self) -> Event:
+        if self.until is not None and self.until < self.date:
+            raise ValueError(f"until must not be before date (got {self.until} < {self.date})")
+        return self
+
+    def factor_for(self, channel: str) -> float:
+        return self.channels.get(channel, self.factor)
+
+    def covers(self, day: dt.date) -> bool:
+        return self.date <= day <= (self.until or self.date)
+
+
+class Target(_Model):
+    """A response promise: ``within`` for at least ``goal`` of the contacts."""
+
+    name: str = ""
+    channel: str
+    priority: Priority | Literal["all"] = "all"
+    kind: Literal["first_response", "resolution"] = "first_response"
+    within: Duration = Field(gt=0)
+    goal: float = Field(gt=0, le=1)
+    cases: Literal["all", "simple", "complex"] = "all"
+    vip: bool | None = None
+    business_hours: tuple[ClockTime, ClockTime] | None = None
+    off_hours_by: ClockTime | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Target:
+        if self.cases != "all" and self.kind != "resolution":
+            raise ValueError("cases (simple/complex) applies to resolution targets only")
+        if (self.business_hours is None) != (self.off_hours_by is None):
+            raise ValueError("business_hours and off_hours_by go together")
+        return self
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        parts = [self.channel]
+        if self.priority != "all":
+            parts.append(self.priority)
+        if self.vip is not None:
+            parts.append("VIP" if self.vip else "non-VIP")
+        if self.cases != "all":
+            parts.append(self.cases)
+        what = "answered" if self.kind == "first_response" else "resolved"
+        text = f"{' '.join(parts)} {what} <= {format_duration(self.within)}"
+        if self.business_hours is not None:
+            text += " (business hours)"
+        return text
+
+
+class Scenario(_Model):
+    """A whole center: horizon, channels, agents, departments and targets."""
+
+    name: str = "scenario"
+    description: str = ""
+    horizon: Horizon
+    replications: int = Field(default=20, ge=1, le=100_000)
+    seed: int = Field(default=1, ge=0)
+    channels: dict[str, Channel] = Field(min_length=1)
+    pools: dict[str, Pool] = Field(min_length=1)
+    departments: dict[str, Department] = {}
+    events: tuple[Event, ...] = ()
+    targets: tuple[Target, ...] | None = None
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        problems: list[str] = []
+        served: set[str] = set()
+        vip_served: set[str] = set()
+        for pname, pool in self.pools.items():
+            for ch in pool.channels:
+                if ch not in self.channels:
+                    problems.append(f"pools.{pname}.channels: unknown channel (got {ch!r})")
+                served.add(ch)
+                if pool.takes_vip:
+                    vip_served.add(ch)
+        for cname, ch in self.channels.items():
+            if cname not in served:
+                problems.append(f"channels.{cname}: no pool serves this channel")
+            elif ch.vip_share > 0 and cname not in vip_served:
+                problems.append(f"channels.{cname}.vip_share: no pool serving it takes VIPs")
+            if ch.escalation and ch.escalation.department not in self.departments:
+                problems.append(
+                    f"channels.{cname}.escalation.department: unknown department "
+                    f"(got {ch.escalation.department!r})"
+                )
+        for i, ev in enumerate(self.events):
+            for ch_name in ev.channels:
+                if ch_name not in self.channels:
+                    problems.append(f"events.{i}.channels: unknown channel (got {ch_name!r})")
+        for i, t in enumerate(self.targets or ()):
+            if t.channel not in self.channels:
+                problems.append(f"targets.{i}.channel: unknown channel (got {t.channel!r})")
+        if problems:
+            raise ValueError("\n".join(problems))
+        return self
+
+    # -- derived views -------------------------------------------------------
+    @property
+    def resolved_targets(self) -> tuple[Target, ...]:
+        """The targets in force: the file's, or DOMAIN.md's tiers for every channel."""
+        if self.targets is not None:
+            return self.targets
+        return default_targets(self.channels)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fully resolved scenario (defaults filled in), as YAML-ready data."""
+        data = self.model_dump(mode="json", by_alias=True)
+        data["targets"] = [t.model_dump(mode="json", by_alias=True) for t in self.resolved_targets]
+        return _clock_and_durations_to_text(data)
+
+
+def default_targets(channels: dict[str, Channel]) -> tuple[Target, ...]:
+    """DOMAIN.md's tier table as targets, for the priorities each channel has."""
+    out = []
+    for cname, ch in channels.items():
+        first = _FIRST_RESPONSE_VOICE if ch.kind == "voice" else _FIRST_RESPONSE_ONLINE
+        for prio in PRIORITIES:
+            if ch.priorities.get(prio, 0.0) <= 0:  # type: ignore[call-overload]
+                continue
+            goal = _DEFAULT_GOAL[prio]
+            out.append(
+                Target(channel=cname, priority=prio, within=format_duration(first[prio]), goal=goal)  # type: ignore[arg-type]
+            )
+            if prio == "urgent":
+                out.append(Target(channel=cname, priority=prio, kind="resolution",  # type: ignore[arg-type]
+                                  cases="simple", within="2h", goal=goal))  # fmt: skip
+                if ch.escalation is not None:
+                    out.append(Target(channel=cname, priority=prio, kind="resolution",  # type: ignore[arg-type]
+                                      cases="complex", within="8h", goal=goal))  # fmt: skip
+            else:
+                out.append(Target(channel=cname, priority=prio, kind="resolution",  # type: ignore[arg-type]
+                                  within=format_duration(_RESOLUTION[prio]), goal=goal))  # fmt: skip
+    return tuple(out)
+
+
+def _clock_and_durations_to_text(data: Any) -> Any:
+    # model_dump gives seconds; that is faithful but unreadable. We keep seconds
+    # with an explicit unit so that the dump loads back as the same scenario.
+
+    duration_keys = {
+        "warmup", "mean", "value", "low", "high", "within", "respond_within",
+    }  # fmt: skip
+    clock_keys = {"start", "end", "off_hours_by"}
+
+    clock = _clock_text
+
+    def walk(node: Any, key: str | None = None, parent: str | None = None) -> Any:
+        if isinstance(node, dict):
+            return {k: walk(v, k, key) for k, v in node.items()}
+        if isinstance(node, list):
+            if key in ("hours", "business_hours") and node and isinstance(node[0], float | int):
+                return [clock(v) for v in node]
+            if key == "values":
+                return [format_duration(v) for v in node]
+            return [walk(v, key, parent) for v in node]
+        if isinstance(node, float | int) and not isinstance(node, bool):
+            if key in duration_keys and parent != "horizon_start":
+                return format_duration(float(node))
+            if key in clock_keys and parent != "horizon":
+                return clock(float(node))
+        return node
+
+    return walk(data)
+
+
+# -- loading ----------------------------------------------------------------
+
+
+class Problem(BaseModel):
+    """One thing wrong with a scenario: where, what, and the value found."""
+
+    model_config = ConfigDict(frozen=True)
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be used, with every problem found in it."""
+
+    def __init__(self, source: str, problems: list[Problem]):
+        self.source = source
+        self.problems = problems
+        super().__init__("\n".join(f"{source}: {p}" for p in problems))
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects duplicate keys instead of keeping the last one."""
+
+
+def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark
+            )
+        seen[key] = key_node.start_mark.line
+    return loader.construct_mapping(node, deep)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
+    """Read and validate a scenario file.
+
+    Parameters
+    ----------
+    path
+        The YAML file.
+    overrides
+        Values that replace the file's, by dotted path (``{"horizon.days": 7}``).
+
+    Raises
+    ------
+    ScenarioError
+        Listing every problem, each as ``path.to.field: problem (got value)``.
+    """
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(source, [Problem(path="", message=f"cannot read file ({exc.strerror})")]) from None
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(source, [Problem(path=where, message=f"invalid YAML: {problem}")]) from None
+    return parse_scenario(data, source=source, overrides=overrides)
+
+
+def parse_scenario(
+    data: Any, source: str = "<scenario>", overrides: dict[str, Any] | None = None
+) -> Scenario:
+    """Validate already-loaded scenario data (a dict as read from YAML)."""
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            source, [Problem(path="", message=f"expected a mapping of settings (got {data!r:.60})")]
+        )
+    if overrides:
+        data = apply_overrides(data, overrides, source)
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(source, _problems(exc, data)) from None
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], source: str) -> dict[str, Any]:
+    """Return a copy of ``data`` with dotted-path values replaced."""
+    import copy
+
+    out = copy.deepcopy(data)
+    for dotted, value in overrides.items():
+        node: Any = out
+        keys = dotted.split(".")
+        for key in keys[:-1]:
+            if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+                node = node[int(key)]
+            elif isinstance(node, dict):
+                node = node.setdefault(key, {})
+            else:
+                raise ScenarioError(source, [Problem(path=dotted, message="cannot set this path")])
+        last = keys[-1]
+        if isinstance(node, list) and last.isdigit() and int(last) < len(node):
+            node[int(last)] = value
+        elif isinstance(node, dict):
+            node[last] = value
+        else:
+            raise ScenarioError(source, [Problem(path=dotted, message="cannot set this path")])
+    return out
+
+
+def _problems(exc: ValidationError, data: Any) -> list[Problem]:
+    problems: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        path = _document_path(err["loc"], data)
+        msg = err["msg"]
+        for prefix in ("Value error, ", "Assertion failed, "):
+            msg = msg.removeprefix(prefix)
+        etype = err["type"]
+        if etype == "value_error" and "\n" in msg and not err["loc"]:
+            # Cross-reference problems arrive as one multi-line message.
+            for line in msg.splitlines():
+                p, _, m = line.partition(": ")
+                problems.append(Problem(path=p, message=m))
+            continue
+        if etype == "missing":
+            msg = "required field is missing"
+        elif etype == "extra_forbidden":
+            msg = f"unknown key (got {path.rsplit('.', 1)[-1]!r})"
+        elif etype == "union_tag_invalid":
+            msg = f"{msg[0].lower()}{msg[1:]}"
+        elif "(got " not in msg:
+            msg = f"{msg[0].lower()}{msg[1:]} (got {err['input']!r:.80})"
+        problems.append(Problem(path=path, message=msg))
+    return problems
+
+
+def _document_path(loc: tuple[Any, ...], data: Any) -> str:
+    """Dotted path through the document, dropping pydantic's union-tag components."""
+    parts: list[str] = []
+    node = data
+    for key in loc:
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+            parts.append(str(key))
+        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+            node = node[key]
+            parts.append(str(key))
+        elif isinstance(node, dict | list):
+            # A key pydantic knows but the document lacks (missing or tag).
+            if isinstance(key, str) and key not in _UNION_TAGS:
+                parts.append(key)
+                node = None
+        else:
+            if isinstance(key, str) and key not in _UNION_TAGS:
+                parts.append(str(key))
+    return ".".join(parts)
+
+
+_UNION_TAGS = {"exponential", "constant", "lognormal", "gamma", "uniform", "empirical"}
