@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -215,7 +216,7 @@ ERLANG_A_CASES = [
     (3, 2.5, 1.0, 0.2, 150),
     (5, 8.0, 1.0, 1.0, 80),  # overloaded
     (10, 12.0, 1.0, 0.3, 120),  # overloaded, long queue
-    (4, 1.0, 1 / 180, 1 / 120, 120),  # contact-center scales (seconds)
+    (4, 0.03, 1 / 180, 1 / 120, 120),  # contact-center scales (seconds)
     (20, 30.0, 1.0, 0.5, 160),  # overloaded, queue peak at q = 20
 ]
 
@@ -484,7 +485,7 @@ def test_erlang_a_random_vs_chain(n: int, lam: float, mu: float, theta: float, t
         (lambda: erlang_b(3, "x"), "(got 'x')"),
     ],
 )
-def test_bad_inputs_raise_with_value(call, quoted: str) -> None:  # noqa: ANN001
+def test_bad_inputs_raise_with_value(call: Callable[[], object], quoted: str) -> None:
     with pytest.raises(ValueError, match=re.escape(quoted)):
         call()
 

@@ -1,0 +1,111 @@
+"""The terminal report of ``shiftsim run`` (rich tables)."""
+
+from __future__ import annotations
+
+import math
+
+from rich.console import Console
+from rich.table import Table
+
+from .results import RunResult
+
+__all__ = ["print_report"]
+
+
+def _pct(x: float) -> str:
+    return "-" if math.isnan(x) else f"{100 * x:.1f}%"
+
+
+def _pct_ci(m: float, lo: float, hi: float) -> str:
+    if math.isnan(m):
+        return "-"
+    if math.isnan(lo):
+        return f"{100 * m:.1f}% (no CI)"
+    return f"{100 * m:.1f}% ({100 * lo:.1f}-{100 * hi:.1f})"
+
+
+def _num_ci(m: float, lo: float, hi: float, fmt: str = "{:.0f}") -> str:
+    if math.isnan(m):
+        return "-"
+    if math.isnan(lo):
+        return fmt.format(m) + " (no CI)"
+    return f"{fmt.format(m)} ({fmt.format(lo)}-{fmt.format(hi)})"
+
+
+def print_report(result: RunResult, console: Console | None = None) -> None:
+    """Print the targets, channel and shift tables of a run."""
+    console = console or Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 150)
+    sc = result.scenario
+    h = sc.horizon
+    console.print(
+        f"[bold]{sc.name}[/bold]: {h.days} days from {h.start}"
+        + (f" after {h.warmup_days} warm-up day(s)" if h.warmup_days else "")
+        + f", {result.replications} replication(s), seed {sc.seed}"
+        + f" ({result.wall_time:.1f} s)"
+    )
+    if result.interrupted:
+        console.print(
+            f"[yellow]Interrupted: {result.replications} of {result.requested} replications "
+            "finished; figures below use those only.[/yellow]"
+        )
+    if result.replications < 2:
+        console.print("[yellow]One replication: no confidence interval can be given.[/yellow]")
+
+    t = Table(title="Response targets (95% confidence intervals across replications)")
+    for col, just in (
+        ("target", "left"), ("goal", "right"), ("service level", "right"),
+        ("P(day meets goal)", "right"), ("contacts/rep", "right"),
+    ):  # fmt: skip
+        t.add_column(col, justify=just)  # type: ignore[arg-type]
+    for _, row in result.targets().iterrows():
+        p = row["p_meet"]
+        style = "green" if p >= 0.9 else "yellow" if p >= 0.5 else "red"
+        t.add_row(
+            row["target"],
+            _pct(row["goal"]),
+            _pct_ci(row["service_level"], row["service_level_low"], row["service_level_high"]),
+            f"[{style}]" + _pct_ci(row["p_meet"], row["p_meet_low"], row["p_meet_high"]) + f"[/{style}]",
+            f"{row['contacts_per_rep']:.0f}",
+        )
+    console.print(t)
+    console.print(
+        "P(day meets goal): share of simulated days, over all replications, on which that "
+        "day's service level reached the goal.",
+        style="dim",
+    )
+
+    c = Table(title="Channels")
+    for col in ("channel", "offered/rep", "bot containment", "abandonment", "ASA (s)",
+                "escalated", "dept. delay (min)", "dept. late"):  # fmt: skip
+        c.add_column(col, justify="left" if col == "channel" else "right")
+    for _, row in result.channels().iterrows():
+        ch = sc.channels[row["channel"]]
+        dd = tuple(x / 60 for x in row["dept_delay_s"])
+        esc = ch.escalation is not None
+        c.add_row(
+            row["channel"],
+            _num_ci(*row["offered_per_rep"]),
+            _pct_ci(*row["containment"]) if ch.bot is not None else "no bot",
+            _pct_ci(*row["abandonment"]) if ch.synchronous else "n/a (async)",
+            _num_ci(*row["asa_s"], fmt="{:.1f}") if ch.synchronous else "n/a (async)",
+            _pct_ci(*row["escalation_share"]) if esc else "-",
+            _num_ci(*dd, fmt="{:.1f}") if esc else "-",
+            _pct_ci(*row["dept_late_share"]) if esc else "-",
+        )
+    console.print(c)
+
+    s = Table(title="Shifts")
+    for col in ("pool", "shift", "headcount", "on duty/day", "occupancy", "overtime h/day"):
+        s.add_column(col, justify="left" if col in ("pool", "shift") else "right")
+    for _, row in result.shifts().iterrows():
+        s.add_row(
+            row["pool"],
+            row["shift"],
+            str(row["headcount"]),
+            f"{row['on_duty_per_day']:.1f}",
+            _pct_ci(*row["occupancy"]),
+            _num_ci(*row["overtime_h_per_day"], fmt="{:.2f}"),
+        )
+    console.print(s)
