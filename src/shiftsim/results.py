@@ -56,7 +56,7 @@ class RunResult:
         met = self._stack("target_met")
         out = []
         for k, t in enumerate(self.scenario.resolved_targets):
-            sl = ratio_ci(met[:, k].sum(axis=1), elig[:, k].sum(axis=1))
+            sl = _clip01(ratio_ci(met[:, k].sum(axis=1), elig[:, k].sum(axis=1)))
             with np.errstate(invalid="ignore", divide="ignore"):
                 day_sl = met[:, k] / elig[:, k]
             ok = np.where(elig[:, k] > 0, day_sl >= t.goal - 1e-12, np.nan)
@@ -104,12 +104,12 @@ class RunResult:
                 {
                     "channel": name,
                     "offered_per_rep": _est(mean_ci(col["offered"])),
-                    "containment": _est(ratio_ci(col["deflected"], col["bot_offered"])),
-                    "abandonment": _est(ratio_ci(col["abandoned"], col["queued"])),
+                    "containment": _est(_clip01(ratio_ci(col["deflected"], col["bot_offered"]))),
+                    "abandonment": _est(_clip01(ratio_ci(col["abandoned"], col["queued"]))),
                     "asa_s": _est(ratio_ci(col["wait_sum"], col["answered"])),
-                    "escalation_share": _est(ratio_ci(col["escalated"], col["answered"])),
+                    "escalation_share": _est(_clip01(ratio_ci(col["escalated"], col["answered"]))),
                     "dept_delay_s": _est(ratio_ci(col["dept_delay_sum"], col["escalated"])),
-                    "dept_late_share": _est(ratio_ci(col["dept_late"], col["escalated"])),
+                    "dept_late_share": _est(_clip01(ratio_ci(col["dept_late"], col["escalated"]))),
                 }
             )
         return pd.DataFrame(rows)
@@ -126,7 +126,7 @@ class RunResult:
                     "shift": shift,
                     "headcount": int(self.headcount[j]),
                     "on_duty_per_day": float(self.on_duty_by_day[:, j].mean()),
-                    "occupancy": _est(ratio_ci(busy[:, j], avail[:, j])),
+                    "occupancy": _est(_clip01(ratio_ci(busy[:, j], avail[:, j]))),
                     "overtime_h_per_day": _est(mean_ci(ot[:, j] / 3600 / days)),
                 }
             )
