@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -117,14 +118,21 @@ class _Pool:
     __slots__ = ("idle", "partial", "channels", "takes_vip", "senior")
 
     def __init__(self, rules: PoolRules):
-        self.idle: deque[int] = deque()  # agents with no work (maybe stale)
-        self.partial: deque[int] = deque()  # agents chatting with a free slot (maybe stale)
+        self.idle: deque[int] = deque()  # agents with no work (entries may be stale)
+        self.partial: deque[int] = deque()  # agents chatting with a free slot (may be stale)
         self.channels = rules.channels
         self.takes_vip = rules.takes_vip
         self.senior = rules.senior
 
 
+def _column(code: str, fill: float, n: int) -> array:
+    return array(code, [fill]) * n
+
+
 class _Engine:
+    """State of one run. Hot paths use Python lists and ``array`` columns:
+    reading or writing a numpy scalar costs several times more."""
+
     def __init__(
         self,
         contacts: Contacts,
@@ -136,7 +144,7 @@ class _Engine:
         rng: np.random.Generator,
     ):
         self.env = simpy.Environment()
-        self.c = contacts
+        self.contacts = contacts
         self.rules = channels
         self.dept_hours = [d.hours for d in departments]
         self.end = end
@@ -144,11 +152,40 @@ class _Engine:
         self.roster = roster
         n = len(contacts)
         self.n_first = n
-        self.log = ContactLog.empty(max(16, int(n * 1.2) + 64))
-        self.n = 0  # rows used in the log
-        # Per-attempt engine state (Python lists: cheaper than numpy scalars here).
-        self.state: list[int] = []
-        self.origin: list[int] = []  # index into contacts of the customer's first attempt
+        # Customer attributes as lists (fast scalar access).
+        c = contacts
+        self.c_arrival: list[float] = c.arrival.tolist()
+        self.c_bot: list[bool] = c.bot.tolist()
+        self.c_bot_session: list[float] = c.bot_session.tolist()
+        self.c_contained: list[bool] = c.contained.tolist()
+        self.c_patience: list[float] = c.patience.tolist()
+        self.c_handle: list[float] = c.handle.tolist()
+        self.c_department: list[int] = c.department.tolist()
+        self.c_dept_delay: list[float] = c.dept_delay.tolist()
+        self.c_dept_delay_off: list[float] = c.dept_delay_off.tolist()
+        self.c_closing: list[float] = c.closing.tolist()
+        self.c_due: list[float] = c.due.tolist()
+        # Row i < n is customer i's first attempt; retries are appended after.
+        self.channel: list[int] = c.channel.tolist()
+        self.priority: list[int] = c.priority.tolist()
+        self.vip: list[int] = c.vip.astype(np.int8).tolist()
+        self.origin: list[int] = list(range(n))
+        self.attempt: list[int] = [1] * n
+        self.arrival: list[float] = list(self.c_arrival)
+        self.state: list[int] = [_IN_BOT] * n
+        nan = math.nan
+        self.outcome = _column("b", 0, n)
+        self.department = _column("b", -1, n)
+        self.bot_end = _column("d", nan, n)
+        self.queued = _column("d", nan, n)
+        self.answered = _column("d", nan, n)
+        self.handled = _column("d", nan, n)
+        self.abandoned = _column("d", nan, n)
+        self.dept_response = _column("d", nan, n)
+        self.closing_start = _column("d", nan, n)
+        self.resolved = _column("d", nan, n)
+        self.agent = _column("i", -1, n)
+        self.closing_agent = _column("i", -1, n)
 
         n_agents = roster.n_agents
         self.pools = [_Pool(p) for p in pools]
@@ -166,7 +203,7 @@ class _Engine:
         self.backlog: list[list[list[tuple]]] = [[[], []] for _ in range(nch)]
         self.weight = [ch.weight for ch in channels]
         self.sync = [ch.sync for ch in channels]
-        # Pools that can take a new contact of channel ch (vip 0/1), best first.
+        # Pools that can take a new contact of channel ch (non-VIP 0, VIP 1), best first.
         self.routes: list[list[list[_Pool]]] = []
         for ch in range(nch):
             per_vip = []
@@ -175,130 +212,149 @@ class _Engine:
                 cands.sort(key=lambda p, vip=vip: (p.senior != bool(vip)))
                 per_vip.append(cands)
             self.routes.append(per_vip)
-        # Heaps an agent of each pool looks at: (heap, channel) pairs.
+        # Heaps an agent of each pool looks at: (heap, weight) pairs. Heap 0 of a
+        # channel holds VIPs; pools that take no VIPs only see heap 1.
         self.pool_waiting = []
         self.pool_backlog = []
         for p in self.pools:
-            vips = (0, 1) if p.takes_vip else (1,)
-            # index 0 of each pair is the VIP heap; non-VIP takers only see index 1
+            heaps = (0, 1) if p.takes_vip else (1,)
             self.pool_waiting.append(
-                [(self.waiting[ch][v], ch) for ch in p.channels if channels[ch].sync for v in vips]
+                [(self.waiting[ch][h], self.weight[ch]) for ch in p.channels
+                 if channels[ch].sync for h in heaps]
+            )  # fmt: skip
+            self.pool_backlog.append(
+                [(self.backlog[ch][h], self.weight[ch]) for ch in p.channels for h in heaps]
             )
-            self.pool_backlog.append([(self.backlog[ch][v], ch) for ch in p.channels for v in vips])
         self.seq = 0
 
     # -- scheduling helpers --------------------------------------------------
     def _at(self, delay: float, callback: Callable[[Timeout], None], value: int) -> None:
-        ev = Timeout(self.env, delay, value)
-        ev.callbacks.append(callback)  # type: ignore[union-attr]
+        Timeout(self.env, delay, value).callbacks.append(callback)  # type: ignore[union-attr]
 
     def run(self) -> EngineResult:
-        c = self.c
-        if len(c):
-            self._at(float(c.arrival[0]), self._arrivals, 0)
+        if self.n_first:
+            self._at(self.c_arrival[0], self._arrivals, 0)
         r = self.roster
         if len(r.duty_agent):
             self._duty_changes = _duty_changes(r)
-            self._at(float(self._duty_changes[0][0]), self._duty, 0)
+            self._at(self._duty_changes[0][0], self._duty, 0)
         self.env.run(until=self.end)
         # Agents still busy off duty at the end are counted as leaving at the end.
         for a, d in enumerate(self.duty_of):
             if d >= 0 and self.load[a] > 0 and not self.on_duty[a]:
                 self.duty_leave[d] = self.end
-        return EngineResult(log=self.log.truncate(self.n), duty_leave=self.duty_leave)
+        return EngineResult(log=self._log(), duty_leave=self.duty_leave)
 
-    # -- records -------------------------------------------------------------
-    def _new_attempt(self, origin: int, attempt: int) -> int:
-        i = self.n
-        if i >= len(self.log):
-            self.log.grow(2 * len(self.log))
-        self.n = i + 1
-        log, c = self.log, self.c
-        log.customer[i] = origin
-        log.attempt[i] = attempt
-        log.channel[i] = c.channel[origin]
-        log.priority[i] = c.priority[origin]
-        log.vip[i] = c.vip[origin]
-        log.arrival[i] = self.env.now
-        self.state.append(_IN_BOT)
-        self.origin.append(origin)
-        return i
+    def _log(self) -> ContactLog:
+        def col(values: array | list, dtype: str) -> np.ndarray:
+            if isinstance(values, array):
+                return np.frombuffer(values, dtype=values.typecode).astype(dtype)
+            return np.asarray(values, dtype=dtype)
+
+        return ContactLog(
+            customer=col(self.origin, "i4"),
+            attempt=col(self.attempt, "i1"),
+            channel=col(self.channel, "i1"),
+            priority=col(self.priority, "i1"),
+            vip=col(self.vip, "?"),
+            outcome=col(self.outcome, "i1"),
+            department=col(self.department, "i1"),
+            arrival=col(self.arrival, "f8"),
+            bot_end=col(self.bot_end, "f8"),
+            queued=col(self.queued, "f8"),
+            answered=col(self.answered, "f8"),
+            handled=col(self.handled, "f8"),
+            abandoned=col(self.abandoned, "f8"),
+            dept_response=col(self.dept_response, "f8"),
+            closing_start=col(self.closing_start, "f8"),
+            resolved=col(self.resolved, "f8"),
+            agent=col(self.agent, "i4"),
+            closing_agent=col(self.closing_agent, "i4"),
+        )
 
     # -- arrivals ------------------------------------------------------------
     def _arrivals(self, ev: Timeout) -> None:
         k: int = ev._value  # type: ignore[attr-defined]
-        c = self.c
-        now = self.env.now
-        arrival = c.arrival
-        n = len(arrival)
+        now = self.env._now
+        arrival = self.c_arrival
+        n = self.n_first
         # Handle every arrival at this instant, then schedule the next one.
         while k < n and arrival[k] <= now:
-            i = self._new_attempt(k, 1)
-            if c.bot[k]:
-                bot_end = now + float(c.bot_session[k])
-                self.log.bot_end[i] = bot_end
-                if c.contained[k]:
-                    self.log.outcome[i] = Outcome.DEFLECTED
-                    self.log.resolved[i] = bot_end
-                    self.state[i] = _DONE
+            if self.c_bot[k]:
+                bot_end = now + self.c_bot_session[k]
+                self.bot_end[k] = bot_end
+                if self.c_contained[k]:
+                    self.outcome[k] = Outcome.DEFLECTED
+                    self.resolved[k] = bot_end
+                    self.state[k] = _DONE
                 else:
-                    self._at(bot_end - now, self._bot_done, i)
+                    self._at(bot_end - now, self._bot_done, k)
             else:
-                self._enqueue(i, float(c.patience[k]))
+                self._enqueue(k, self.c_patience[k])
             k += 1
         if k < n:
-            self._at(float(arrival[k]) - now, self._arrivals, k)
+            self._at(arrival[k] - now, self._arrivals, k)
 
     def _bot_done(self, ev: Timeout) -> None:
         i: int = ev._value  # type: ignore[attr-defined]
-        self._enqueue(i, float(self.c.patience[self.origin[i]]))
+        self._enqueue(i, self.c_patience[i])
 
     def _retry(self, ev: Timeout) -> None:
         prev: int = ev._value  # type: ignore[attr-defined]
-        ch = self.log.channel[prev]
-        i = self._new_attempt(self.origin[prev], int(self.log.attempt[prev]) + 1)
-        sampler = self.rules[ch].patience
+        i = len(self.state)
+        for column, value in (
+            (self.channel, self.channel[prev]), (self.priority, self.priority[prev]),
+            (self.vip, self.vip[prev]), (self.origin, self.origin[prev]),
+            (self.attempt, self.attempt[prev] + 1), (self.arrival, self.env._now),
+            (self.state, _IN_BOT), (self.outcome, 0), (self.department, -1),
+            (self.agent, -1), (self.closing_agent, -1),
+        ):  # fmt: skip
+            column.append(value)  # type: ignore[attr-defined]
+        for column in (
+            self.bot_end, self.queued, self.answered, self.handled, self.abandoned,
+            self.dept_response, self.closing_start, self.resolved,
+        ):  # fmt: skip
+            column.append(math.nan)
+        sampler = self.rules[self.channel[i]].patience
         patience = float(sampler(self.rng, 1)[0]) if sampler is not None else math.inf
         self._enqueue(i, patience)
 
     def _enqueue(self, i: int, patience: float) -> None:
         """Contact ``i`` needs a human: give it to an agent now or queue it."""
-        log = self.log
-        now = self.env.now
-        log.queued[i] = now
-        ch = int(log.channel[i])
-        vip = int(log.vip[i])
+        now = self.env._now
+        self.queued[i] = now
+        ch = self.channel[i]
+        vip = self.vip[i]
         self.state[i] = _WAITING
         w = self.weight[ch]
         for pool in self.routes[ch][vip]:
             a = self._take_agent(pool, w)
             if a >= 0:
                 self._start(i, a, w)
-                self._assigned(pool, a)
+                if w < FULL:
+                    self._assigned(pool, a)
                 return
-        prio = int(log.priority[i])
-        self.seq += 1
         if self.sync[ch]:
-            heapq.heappush(self.waiting[ch][1 - vip], (prio, 1 - vip, now, i))
+            heapq.heappush(self.waiting[ch][1 - vip], (self.priority[i], 1 - vip, now, i))
             if patience < math.inf:
                 self._at(patience, self._patience_out, i)
         else:
-            due = float(self.c.due[self.origin[i]])
+            self.seq += 1
+            due = self.c_due[self.origin[i]]
             heapq.heappush(self.backlog[ch][1 - vip], (due, 1 - vip, self.seq, i))
 
     def _patience_out(self, ev: Timeout) -> None:
         i: int = ev._value  # type: ignore[attr-defined]
         if self.state[i] != _WAITING:
             return
-        log = self.log
-        now = self.env.now
+        now = self.env._now
         self.state[i] = _DONE
-        log.abandoned[i] = now
-        log.outcome[i] = Outcome.ABANDONED
-        rules = self.rules[log.channel[i]]
+        self.abandoned[i] = now
+        self.outcome[i] = Outcome.ABANDONED
+        rules = self.rules[self.channel[i]]
         if (
             rules.retry_share > 0
-            and log.attempt[i] < rules.max_attempts
+            and self.attempt[i] < rules.max_attempts
             and rules.retry_delay is not None
             and self.rng.random() < rules.retry_share
         ):
@@ -326,77 +382,70 @@ class _Engine:
         return -1
 
     def _assigned(self, pool: _Pool, a: int) -> None:
-        """After an assignment: an agent with free chat slots goes first in line for chats."""
+        """After a chat assignment: an agent with free slots goes first in line for chats."""
         if 0 < self.load[a] < FULL and not self.in_partial[a]:
             pool.partial.appendleft(a)
             self.in_partial[a] = True
 
     def _start(self, i: int, a: int, w: int) -> None:
         """Agent ``a`` starts handling contact ``i`` (first response)."""
-        now = self.env.now
-        log = self.log
         self.state[i] = _SERVING
-        log.answered[i] = now
-        log.agent[i] = a
-        log.outcome[i] = Outcome.ANSWERED
+        self.answered[i] = self.env._now
+        self.agent[i] = a
+        self.outcome[i] = Outcome.ANSWERED
         self.load[a] += w
-        self._at(float(self.c.handle[self.origin[i]]), self._handled, i)
+        Timeout(self.env, self.c_handle[self.origin[i]], i).callbacks.append(self._handled)  # type: ignore[union-attr]
 
     def _handled(self, ev: Timeout) -> None:
         i: int = ev._value  # type: ignore[attr-defined]
-        log = self.log
-        now = self.env.now
-        log.handled[i] = now
-        a = int(log.agent[i])
-        ch = int(log.channel[i])
-        self.load[a] -= self.weight[ch]
+        now = self.env._now
+        self.handled[i] = now
+        a = self.agent[i]
+        self.load[a] -= self.weight[self.channel[i]]
         o = self.origin[i]
-        dept = int(self.c.department[o])
+        dept = self.c_department[o]
         if dept >= 0:
             self.state[i] = _ESCALATED
-            log.department[i] = dept
+            self.department[i] = dept
             inside = _inside(now % DAY, self.dept_hours[dept])
-            delay = float(self.c.dept_delay[o] if inside else self.c.dept_delay_off[o])
+            delay = self.c_dept_delay[o] if inside else self.c_dept_delay_off[o]
             self._at(delay, self._dept_answer, i)
         else:
             self.state[i] = _DONE
-            log.resolved[i] = now
+            self.resolved[i] = now
         self._agent_free(a)
 
     def _dept_answer(self, ev: Timeout) -> None:
         i: int = ev._value  # type: ignore[attr-defined]
-        log = self.log
-        now = self.env.now
-        log.dept_response[i] = now
+        self.dept_response[i] = self.env._now
         self.state[i] = _CLOSABLE
-        ch = int(log.channel[i])
-        vip = int(log.vip[i])
+        ch = self.channel[i]
+        vip = self.vip[i]
         w = self.weight[ch]
         for pool in self.routes[ch][vip]:
             a = self._take_agent(pool, w)
             if a >= 0:
                 self._start_closing(i, a, w)
-                self._assigned(pool, a)
+                if w < FULL:
+                    self._assigned(pool, a)
                 return
-        due = float(log.arrival[i]) + self.rules[ch].resolution_due[int(log.priority[i])]
+        due = self.arrival[i] + self.rules[ch].resolution_due[self.priority[i]]
         self.seq += 1
         heapq.heappush(self.backlog[ch][1 - vip], (due, 1 - vip, self.seq, i))
 
     def _start_closing(self, i: int, a: int, w: int) -> None:
-        log = self.log
         self.state[i] = _CLOSING
-        log.closing_start[i] = self.env.now
-        log.closing_agent[i] = a
+        self.closing_start[i] = self.env._now
+        self.closing_agent[i] = a
         self.load[a] += w
-        self._at(float(self.c.closing[self.origin[i]]), self._closed, i)
+        self._at(self.c_closing[self.origin[i]], self._closed, i)
 
     def _closed(self, ev: Timeout) -> None:
         i: int = ev._value  # type: ignore[attr-defined]
-        log = self.log
-        log.resolved[i] = self.env.now
+        self.resolved[i] = self.env._now
         self.state[i] = _DONE
-        a = int(log.closing_agent[i])
-        self.load[a] -= self.weight[int(log.channel[i])]
+        a = self.closing_agent[i]
+        self.load[a] -= self.weight[self.channel[i]]
         self._agent_free(a)
 
     def _agent_free(self, a: int) -> None:
@@ -404,45 +453,42 @@ class _Engine:
         load = self.load
         if not self.on_duty[a]:
             if load[a] == 0:
-                self.duty_leave[self.duty_of[a]] = self.env.now
+                self.duty_leave[self.duty_of[a]] = self.env._now
             return
         p = self.agent_pool[a]
         state = self.state
-        waiting = self.pool_waiting[p]
-        backlog = self.pool_backlog[p]
-        weight = self.weight
+        heappop = heapq.heappop
         while True:
             free = FULL - load[a]
             best = None
             best_heap = None
-            for heap, ch in waiting:
-                if weight[ch] > free:
+            for heap, w in self.pool_waiting[p]:
+                if w > free:
                     continue
                 while heap and state[heap[0][3]] != _WAITING:
-                    heapq.heappop(heap)
+                    heappop(heap)
                 if heap and (best is None or heap[0] < best):
                     best, best_heap = heap[0], heap
             if best is not None:
-                heapq.heappop(best_heap)  # type: ignore[arg-type]
+                heappop(best_heap)  # type: ignore[arg-type]
                 i = best[3]
-                self._start(i, a, weight[int(self.log.channel[i])])
+                self._start(i, a, self.weight[self.channel[i]])
                 continue
-            for heap, ch in backlog:
-                if weight[ch] > free:
+            for heap, w in self.pool_backlog[p]:
+                if w > free:
                     continue
                 while heap and state[heap[0][3]] not in (_WAITING, _CLOSABLE):
-                    heapq.heappop(heap)
+                    heappop(heap)
                 if heap and (best is None or heap[0] < best):
                     best, best_heap = heap[0], heap
             if best is None:
                 break
-            heapq.heappop(best_heap)  # type: ignore[arg-type]
+            heappop(best_heap)  # type: ignore[arg-type]
             i = best[3]
-            w = weight[int(self.log.channel[i])]
             if state[i] == _CLOSABLE:
-                self._start_closing(i, a, w)
+                self._start_closing(i, a, self.weight[self.channel[i]])
             else:
-                self._start(i, a, w)
+                self._start(i, a, self.weight[self.channel[i]])
         pool = self.pools[p]
         if load[a] == 0:
             if not self.in_idle[a]:
@@ -456,7 +502,7 @@ class _Engine:
     def _duty(self, ev: Timeout) -> None:
         k: int = ev._value  # type: ignore[attr-defined]
         changes = self._duty_changes
-        now = self.env.now
+        now = self.env._now
         n = len(changes)
         while k < n and changes[k][0] <= now:
             _, going_on, a, d = changes[k]

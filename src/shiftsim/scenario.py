@@ -203,8 +203,11 @@ class Shift(_Model):
 
     @model_validator(mode="after")
     def _not_empty(self) -> Shift:
-        if self.start % DAY == self.end % DAY:
-            raise ValueError("a shift cannot start and end at the same time")
+        if self.start == self.end:
+            raise ValueError(
+                "a shift cannot start and end at the same time; for a 24-hour shift "
+                "write start: '00:00', end: '24:00'"
+            )
         return self
 
     @property

@@ -1,0 +1,426 @@
+"""Bad scenario files: every problem is reported as ``file: path.to.field: problem (got value)``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from shiftsim.cli import main
+from shiftsim.scenario import Problem, Scenario, ScenarioError, load_scenario
+
+SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
+
+BASE = """\
+name: small
+horizon:
+  start: 2026-03-02
+  days: 2
+channels:
+  phone:
+    kind: voice
+    volume: {per_day: 600}
+    handle_time: {dist: lognormal, mean: 5min, cv: 0.8}
+    patience: {dist: exponential, mean: 5min}
+pools:
+  agents:
+    channels: [phone]
+    shifts:
+      day: {headcount: 18}
+      night: {headcount: 3}
+"""
+
+
+def variant(*edits: tuple[str, str]) -> str:
+    """BASE with each ``old`` replaced by ``new`` (each ``old`` must occur exactly once)."""
+    text = BASE
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
+def write(tmp_path: Path, text: str, name: str = "bad.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems_of(path: Path) -> tuple[list[Problem], str]:
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    exc = info.value
+    assert exc.source == str(path)
+    assert exc.problems, "a ScenarioError must list at least one problem"
+    # The message is one line per problem: ``file: path.to.field: problem (got value)``.
+    lines = str(exc).splitlines()
+    assert lines == [f"{path}: {p.path}: {p.message}" if p.path else f"{path}: {p.message}"
+                     for p in exc.problems]  # fmt: skip
+    return exc.problems, str(exc)
+
+
+def test_base_file_is_valid(tmp_path: Path) -> None:
+    sc = load_scenario(write(tmp_path, BASE, "good.yaml"))
+    assert isinstance(sc, Scenario)
+    assert sc.pools["agents"].shifts["day"].headcount == 18
+
+
+# -- clock times and durations ------------------------------------------------
+
+
+def test_unquoted_clock_time_gets_a_hint_to_quote_it(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(("day: {headcount: 18}",
+                                    "early: {start: 8:30, end: '16:00', headcount: 18}")))  # fmt: skip
+    problems, text = problems_of(path)
+    assert len(problems) == 1
+    p = problems[0]
+    assert p.path == "pools.agents.shifts.early.start"
+    assert "quoted" in p.message
+    assert "'08:30'" in p.message  # the value the user meant, quoted
+    assert p.message.endswith("(got 510)")
+    assert text.startswith(f"{path}: pools.agents.shifts.early.start: clock times must be quoted")
+    assert text.endswith("(got 510)")
+
+
+def test_unquoted_clock_time_in_a_list(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(("kind: voice", "kind: voice\n    bot: {hours: [8:00, '20:00'], containment: 0.2}")))
+    problems, _ = problems_of(path)
+    assert [p.path for p in problems] == ["channels.phone.bot.hours.0"]
+    assert "'08:00'" in problems[0].message
+    assert problems[0].message.endswith("(got 480)")
+
+
+@pytest.mark.parametrize("clock", ["'25:00'", "'8h'", "'12:60'", "'24:30'"])
+def test_impossible_clock_time(tmp_path: Path, clock: str) -> None:
+    path = write(tmp_path, variant(("day: {headcount: 18}",
+                                    f"early: {{start: {clock}, end: '16:00', headcount: 18}}")))  # fmt: skip
+    problems, _ = problems_of(path)
+    assert [p.path for p in problems] == ["pools.agents.shifts.early.start"]
+    assert problems[0].message.endswith(f"(got {clock})")
+
+
+def test_duration_without_unit(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(("mean: 5min, cv", "mean: 5, cv")))
+    problems, text = problems_of(path)
+    assert problems == [
+        Problem(
+            path="channels.phone.handle_time.mean",
+            message="a duration needs a unit, e.g. '5s', '5min' or '5h' (got 5)",
+        )
+    ]
+    assert text == (
+        f"{path}: channels.phone.handle_time.mean: "
+        "a duration needs a unit, e.g. '5s', '5min' or '5h' (got 5)"
+    )
+
+
+@pytest.mark.parametrize("value", ["5mn", "5 parsecs", "1h30min", "-5min", "min"])
+def test_duration_with_a_bad_unit(tmp_path: Path, value: str) -> None:
+    path = write(tmp_path, variant(("mean: 5min, cv", f"mean: '{value}', cv")))
+    problems, _ = problems_of(path)
+    assert len(problems) == 1
+    assert problems[0].path == "channels.phone.handle_time.mean"
+    assert problems[0].message == (
+        f"expected a duration such as '30s', '5min', '2h' or '1d' (got '{value}')"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [("90s", 90.0), ("5min", 300.0), ("5 minutes", 300.0), ("1.5h", 5400.0), ("2 hrs", 7200.0)],
+)
+def test_durations_that_are_accepted(tmp_path: Path, value: str, seconds: float) -> None:
+    path = write(tmp_path, variant(("mean: 5min, cv", f"mean: '{value}', cv")), "good.yaml")
+    assert load_scenario(path).channels["phone"].handle_time.mean == seconds
+
+
+def test_bad_distribution_name_names_the_choices(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(("dist: lognormal", "dist: weibull")))
+    problems, _ = problems_of(path)
+    assert [p.path for p in problems] == ["channels.phone.handle_time"]
+    assert "'weibull'" in problems[0].message
+    assert "'lognormal'" in problems[0].message
+
+
+# -- structure ----------------------------------------------------------------
+
+
+def test_unknown_key_is_reported_with_its_name(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(("day: {headcount: 18}", "day: {headcont: 18}")))
+    problems, text = problems_of(path)
+    assert Problem(
+        path="pools.agents.shifts.day.headcont", message="unknown key (got 'headcont')"
+    ) in problems
+    # The real field is then missing too, and that is said as well.
+    assert Problem(
+        path="pools.agents.shifts.day.headcount", message="required field is missing"
+    ) in problems
+    assert f"{path}: pools.agents.shifts.day.headcont: unknown key (got 'headcont')" in text.splitlines()
+
+
+def test_missing_required_field(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(("    handle_time: {dist: lognormal, mean: 5min, cv: 0.8}\n", "")))
+    problems, text = problems_of(path)
+    assert problems == [Problem(path="channels.phone.handle_time", message="required field is missing")]
+    assert text == f"{path}: channels.phone.handle_time: required field is missing"
+
+
+def test_negative_headcount(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(("headcount: 18", "headcount: -3")))
+    problems, text = problems_of(path)
+    assert len(problems) == 1
+    assert problems[0].path == "pools.agents.shifts.day.headcount"
+    assert problems[0].message.endswith("(got -3)")
+    assert ">= 0" in problems[0].message or "greater than or equal to 0" in problems[0].message
+    assert text.startswith(f"{path}: pools.agents.shifts.day.headcount: ")
+
+
+def test_priorities_must_add_up_to_one(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(("kind: voice", "kind: voice\n    priorities: {urgent: 0.5, general: 0.4}")))
+    problems, _ = problems_of(path)
+    assert len(problems) == 1
+    assert problems[0].path.startswith("channels.phone")
+    assert "priorities must add up to 1" in problems[0].message
+    assert problems[0].message.endswith("(got 0.9)")
+
+
+def test_hourly_profile_needs_24_values(tmp_path: Path) -> None:
+    profile = ", ".join(["1"] * 23)
+    path = write(tmp_path, variant(("{per_day: 600}", f"{{per_day: 600, hourly_profile: [{profile}]}}")))
+    problems, text = problems_of(path)
+    assert problems == [
+        Problem(
+            path="channels.phone.volume.hourly_profile",
+            message="needs exactly 24 hourly values (got 23)",
+        )
+    ]
+    assert text.endswith("channels.phone.volume.hourly_profile: needs exactly 24 hourly values (got 23)")
+
+
+# -- cross references -----------------------------------------------------------
+
+UNKNOWN_CHANNEL = (("channels: [phone]", "channels: [phone, fax]"),)
+UNKNOWN_DEPARTMENT = (("kind: voice", "kind: voice\n    escalation: {department: billing, share: 0.1}"),)
+
+
+def test_unknown_channel_in_a_pool_message(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(*UNKNOWN_CHANNEL))
+    _, text = problems_of(path)
+    assert text == f"{path}: pools.agents.channels: unknown channel (got 'fax')"
+
+
+def test_unknown_department_message(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(*UNKNOWN_DEPARTMENT))
+    _, text = problems_of(path)
+    assert text == f"{path}: channels.phone.escalation.department: unknown department (got 'billing')"
+
+
+def test_two_unknown_channels_have_their_path(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(("channels: [phone]", "channels: [phone, fax, tel]")))
+    problems, _ = problems_of(path)
+    assert problems == [
+        Problem(path="pools.agents.channels", message="unknown channel (got 'fax')"),
+        Problem(path="pools.agents.channels", message="unknown channel (got 'tel')"),
+    ]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: a single cross-reference problem gets path '' and the whole "
+    "'pools.agents.channels: unknown channel' text as its message (scenario._problems only "
+    "splits multi-line messages); with two such problems the path is filled in",
+)
+def test_unknown_channel_in_a_pool_problem_has_its_path(tmp_path: Path) -> None:
+    problems, _ = problems_of(write(tmp_path, variant(*UNKNOWN_CHANNEL)))
+    assert problems == [Problem(path="pools.agents.channels", message="unknown channel (got 'fax')")]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: same as above for an unknown escalation department: path '' instead of "
+    "'channels.phone.escalation.department'",
+)
+def test_unknown_department_problem_has_its_path(tmp_path: Path) -> None:
+    problems, _ = problems_of(write(tmp_path, variant(*UNKNOWN_DEPARTMENT)))
+    assert problems == [
+        Problem(
+            path="channels.phone.escalation.department",
+            message="unknown department (got 'billing')",
+        )
+    ]
+
+
+# -- YAML itself ----------------------------------------------------------------
+
+
+def test_invalid_yaml_syntax_reports_the_line(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(("{per_day: 600}", "{per_day: 600")))
+    problems, text = problems_of(path)
+    assert len(problems) == 1
+    assert problems[0].path.startswith("line 9,")  # the unclosed flow mapping
+    assert problems[0].message.startswith("invalid YAML")
+    assert text.startswith(f"{path}: line 9, column ")
+
+
+def test_duplicate_key_is_an_error(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(("    kind: voice\n", "    kind: voice\n    kind: chat\n")))
+    problems, text = problems_of(path)
+    assert len(problems) == 1
+    assert problems[0].path.startswith("line 8,")
+    assert "duplicate key 'kind'" in problems[0].message
+    assert "first on line 7" in problems[0].message
+    assert text.startswith(f"{path}: line 8, column 5: invalid YAML: duplicate key 'kind'")
+
+
+def test_several_problems_are_reported_at_once(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        variant(
+            ("  days: 2\n", "  days: 2\n  dayz: 3\n"),
+            ("mean: 5min, cv", "mean: 5, cv"),
+            ("headcount: 3", "headcount: -3"),
+            ("{per_day: 600}", "{per_day: 0}"),
+        ),
+    )
+    problems, text = problems_of(path)
+    assert {p.path for p in problems} == {
+        "horizon.dayz",
+        "channels.phone.handle_time.mean",
+        "pools.agents.shifts.night.headcount",
+        "channels.phone.volume.per_day",
+    }
+    assert len(text.splitlines()) == 4
+    assert all(line.startswith(f"{path}: ") for line in text.splitlines())
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG (README: 'Every problem in a file is reported at once'): cross-reference "
+    "checks are a model validator that only runs when every field is valid, so a file with "
+    "a negative headcount and an unknown channel reports only the headcount",
+)
+def test_field_and_cross_reference_problems_are_reported_at_once(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(("headcount: 3", "headcount: -3"), *UNKNOWN_CHANNEL))
+    problems, _ = problems_of(path)
+    assert "pools.agents.shifts.night.headcount" in [p.path for p in problems]
+    assert any("unknown channel (got 'fax')" in str(p) for p in problems)
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "")
+    problems, text = problems_of(path)
+    assert problems == [Problem(path="", message="expected a mapping of settings (got None)")]
+    assert text == f"{path}: expected a mapping of settings (got None)"
+
+
+def test_file_that_is_not_a_mapping(tmp_path: Path) -> None:
+    problems, _ = problems_of(write(tmp_path, "- a\n- b\n"))
+    assert problems == [Problem(path="", message="expected a mapping of settings (got ['a', 'b'])")]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.yaml"
+    problems, text = problems_of(path)
+    assert len(problems) == 1
+    assert problems[0].path == ""
+    assert problems[0].message.startswith("cannot read file")
+    assert text.startswith(f"{path}: cannot read file")
+
+
+BAD_DATE = (("start: 2026-03-02", "start: 2026-02-30"),)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="BUG: an impossible date (2026-02-30) makes PyYAML's timestamp constructor raise "
+    "a plain ValueError ('day is out of range for month') that load_scenario does not turn "
+    "into a ScenarioError",
+)
+def test_impossible_date_is_a_scenario_error(tmp_path: Path) -> None:
+    problems, _ = problems_of(write(tmp_path, variant(*BAD_DATE)))
+    assert len(problems) == 1
+    assert "2026-02-30" in str(problems[0]) or "horizon.start" in problems[0].path
+
+
+# -- the command line -----------------------------------------------------------
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def assert_clean_failure(result: Result, path: Path) -> None:
+    """Exit code 1 through sys.exit, the file named in the message, no traceback."""
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert str(path) in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    "edits",
+    [
+        (("mean: 5min, cv", "mean: 5, cv"),),
+        (("headcount: 18", "headcount: -3"),),
+        UNKNOWN_CHANNEL,
+        (("{per_day: 600}", "{per_day: 600"),),
+    ],
+    ids=["no-unit", "negative", "unknown-channel", "yaml-syntax"],
+)
+def test_cli_validate_bad_file(tmp_path: Path, edits: tuple[tuple[str, str], ...]) -> None:
+    path = write(tmp_path, variant(*edits))
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    result = invoke("validate", str(path))
+    assert_clean_failure(result, path)
+    assert str(info.value) in result.output
+    assert "OK" not in result.output
+
+
+def test_cli_validate_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "nope.yaml"
+    result = invoke("validate", str(path))
+    assert_clean_failure(result, path)
+    assert "cannot read file" in result.output
+
+
+def test_cli_validate_bad_file_in_a_real_process(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(("headcount: 18", "headcount: -3")))
+    proc = subprocess.run(
+        [sys.executable, "-c", "from shiftsim.cli import main; main()", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    assert proc.stdout == ""
+    assert proc.stderr.strip() == (
+        f"{path}: pools.agents.shifts.day.headcount: "
+        "input should be greater than or equal to 0 (got -3)"
+    )
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: 'shiftsim validate' on a file with an impossible date (2026-02-30) dies with "
+    "an uncaught ValueError (traceback) instead of a one-line message and exit code 1",
+)
+def test_cli_validate_impossible_date(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(*BAD_DATE))
+    assert_clean_failure(invoke("validate", str(path)), path)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=[p.name for p in SCENARIOS])
+def test_cli_validate_shipped_scenarios(path: Path) -> None:
+    result = invoke("validate", str(path))
+    assert result.exit_code == 0, result.output
+    assert result.exception is None
+    assert result.output.startswith(f"{path}: OK (")
+
+
+def test_shipped_scenarios_exist() -> None:
+    assert {p.name for p in SCENARIOS} >= {"minimal.yaml", "baseline.yaml", "holiday.yaml"}
