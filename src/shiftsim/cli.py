@@ -26,30 +26,127 @@ def main() -> None:
     """Size the staff of a 24-hour customer-service center by simulating it."""
 
 
-@main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
-@click.option("--replications", "-r", type=click.IntRange(min=1), help="Override the file's replications.")
-@click.option("--seed", type=click.IntRange(min=0), help="Override the file's seed.")
-@click.option("--days", type=click.IntRange(min=1), help="Override the horizon's number of days.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def run(scenario: str, replications: int | None, seed: int | None, days: int | None, quiet: bool) -> None:
-    """Simulate SCENARIO and report the probability of meeting each target."""
-    overrides: dict[str, Any] = {}
+def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
+    import yaml
+
+    out: dict[str, Any] = {}
+    for item in values:
+        path, sep, raw = item.partition("=")
+        if not sep or not path:
+            raise click.BadParameter(f"expected path=value (got {item!r})", param_hint="--set")
+        out[path.strip()] = yaml.safe_load(raw) if raw.strip() else raw
+    return out
+
+
+def _overrides(
+    replications: int | None, seed: int | None, days: int | None, sets: tuple[str, ...]
+) -> dict[str, Any]:
+    """Command-line values that replace the file's; only those the user gave."""
+    overrides = _parse_sets(sets)
     if replications is not None:
         overrides["replications"] = replications
     if seed is not None:
         overrides["seed"] = seed
     if days is not None:
         overrides["horizon.days"] = days
-    sc = _load(scenario, overrides)
+    return overrides
+
+
+def _scenario_options(f: Any) -> Any:
+    for option in reversed(
+        [
+            click.option("--replications", "-r", type=click.IntRange(min=1),
+                         help="Override the file's replications."),
+            click.option("--seed", type=click.IntRange(min=0), help="Override the file's seed."),
+            click.option("--days", type=click.IntRange(min=1),
+                         help="Override the horizon's number of days."),
+            click.option("--set", "sets", multiple=True, metavar="PATH=VALUE",
+                         help="Override any setting, e.g. pools.agents.shifts.night.headcount=6 "
+                              "(repeatable)."),
+        ]
+    ):  # fmt: skip
+        f = option(f)
+    return f
+
+
+def _executor_options(f: Any) -> Any:
+    f = click.option(
+        "--scheduler", envvar="DASK_SCHEDULER", metavar="ADDRESS",
+        help="Run replications on a Dask cluster (tcp://host:8786); also DASK_SCHEDULER.",
+    )(f)  # fmt: skip
+    f = click.option(
+        "--workers", "-w", type=click.IntRange(min=1),
+        help="Local worker processes (default: all cores). Results do not depend on it.",
+    )(f)  # fmt: skip
+    return f
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@_scenario_options
+@_executor_options
+@click.option("--out", "-o", type=click.Path(file_okay=False),
+              help="Results folder (default: results/NAME-YYYYmmdd-HHMMSS).")  # fmt: skip
+@click.option("--force", is_flag=True, help="Replace an existing results folder.")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet",
+              show_default=True, help="Format of the tables and per-contact records.")  # fmt: skip
+@click.option("--contacts/--no-contacts", default=True, show_default=True,
+              help="Keep the per-contact records.")  # fmt: skip
+@click.option("--no-save", is_flag=True, help="Print the report only; write no results folder.")
+@click.option("--report", "html_report", is_flag=True, help="Also write the HTML report.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def run(
+    scenario: str,
+    replications: int | None,
+    seed: int | None,
+    days: int | None,
+    sets: tuple[str, ...],
+    workers: int | None,
+    scheduler: str | None,
+    out: str | None,
+    force: bool,
+    fmt: str,
+    contacts: bool,
+    no_save: bool,
+    html_report: bool,
+    quiet: bool,
+) -> None:
+    """Simulate SCENARIO and report the probability of meeting each target.
+
+    Results go to a folder (see --out) that is written atomically: an
+    interrupted run keeps its finished replications, and running again with
+    the same --out runs only the missing ones.
+    """
+    sc = _load(scenario, _overrides(replications, seed, days, sets))
+
+    import time
+    from pathlib import Path
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from .report import print_report
+    from .runner import default_workers, executor_for
     from .runner import run as run_scenario
+    from .store import OutputError, ResultsFolder
 
     console = Console()
+    folder = None
+    todo = list(range(sc.replications))
+    if not no_save:
+        target = Path(out) if out else Path("results") / f"{_slug(sc.name)}-{time.strftime('%Y%m%d-%H%M%S')}"
+        try:
+            folder = ResultsFolder(target, sc, scenario, force=force, fmt=fmt, contacts=contacts)
+        except OutputError as exc:
+            click.echo(f"{target}: {exc}", err=True)
+            sys.exit(1)
+        todo = folder.missing()
+        if len(todo) < sc.replications:
+            console.print(
+                f"Resuming {target}: {sc.replications - len(todo)} replication(s) already "
+                f"finished, {len(todo)} to run."
+            )
+    n_workers = max(1, min(workers or default_workers(), len(todo)))
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),
@@ -59,11 +156,41 @@ def run(scenario: str, replications: int | None, seed: int | None, days: int | N
         disable=quiet,
         transient=True,
     ) as bar:
-        task = bar.add_task("replications", total=sc.replications)
-        result = run_scenario(sc, progress=lambda done, total: bar.update(task, completed=done))
+        task = bar.add_task("replications", total=len(todo))
+        with executor_for(n_workers, scheduler) as executor:
+            result = run_scenario(
+                sc,
+                progress=lambda done, total: bar.update(task, completed=done),
+                executor=executor,
+                replications=todo,
+                on_replication=folder.add if folder is not None else None,
+                keep_logs=folder is not None and contacts,
+            )
+    if folder is not None:
+        result = folder.finish(result.wall_time)
     print_report(result, console)
+    if folder is not None:
+        console.print(f"Results: {folder.final}")
+        if html_report:
+            _write_html(folder.final, console)
     if result.interrupted:
+        console.print(
+            "[yellow]Run again with the same --out to finish the missing replications.[/yellow]"
+        )
         sys.exit(130)
+
+
+def _write_html(folder: Any, console: Any) -> None:
+    from .htmlreport import write_report
+
+    path = write_report(folder)
+    console.print(f"Report: {path}")
+
+
+def _slug(name: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-") or "scenario"
 
 
 @main.command()

@@ -70,6 +70,7 @@ class ChannelRules:
     retry_delay: Sampler | None = None
     patience: Sampler | None = None  # for retry attempts
     resolution_due: tuple[float, float, float] = (math.inf, math.inf, math.inf)
+    escalates: bool = False  # some contacts need a department (closing work follows)
 
 
 @dataclass(frozen=True)
@@ -174,7 +175,6 @@ class _Engine:
         self.arrival: list[float] = list(self.c_arrival)
         self.state: list[int] = [_IN_BOT] * n
         nan = math.nan
-        self.outcome = _column("b", 0, n)
         self.department = _column("b", -1, n)
         self.bot_end = _column("d", nan, n)
         self.queued = _column("d", nan, n)
@@ -223,8 +223,9 @@ class _Engine:
                  if channels[ch].sync for h in heaps]
             )  # fmt: skip
             self.pool_backlog.append(
-                [(self.backlog[ch][h], self.weight[ch]) for ch in p.channels for h in heaps]
-            )
+                [(self.backlog[ch][h], self.weight[ch]) for ch in p.channels
+                 if not channels[ch].sync or channels[ch].escalates for h in heaps]
+            )  # fmt: skip
         self.seq = 0
 
     # -- scheduling helpers --------------------------------------------------
@@ -251,20 +252,31 @@ class _Engine:
                 return np.frombuffer(values, dtype=values.typecode).astype(dtype)
             return np.asarray(values, dtype=dtype)
 
+        answered = col(self.answered, "f8")
+        bot_end = col(self.bot_end, "f8")
+        abandoned = col(self.abandoned, "f8")
+        queued = col(self.queued, "f8")
+        # Each attempt ends exactly one way; derived once here, not on the hot path.
+        outcome = np.full(len(answered), Outcome.OPEN, dtype=np.int8)
+        outcome[~np.isnan(bot_end) & np.isnan(queued) & ~np.isnan(col(self.resolved, "f8"))] = (
+            Outcome.DEFLECTED
+        )
+        outcome[~np.isnan(answered)] = Outcome.ANSWERED
+        outcome[~np.isnan(abandoned)] = Outcome.ABANDONED
         return ContactLog(
             customer=col(self.origin, "i4"),
             attempt=col(self.attempt, "i1"),
             channel=col(self.channel, "i1"),
             priority=col(self.priority, "i1"),
             vip=col(self.vip, "?"),
-            outcome=col(self.outcome, "i1"),
+            outcome=outcome,
             department=col(self.department, "i1"),
             arrival=col(self.arrival, "f8"),
-            bot_end=col(self.bot_end, "f8"),
-            queued=col(self.queued, "f8"),
-            answered=col(self.answered, "f8"),
+            bot_end=bot_end,
+            queued=queued,
+            answered=answered,
             handled=col(self.handled, "f8"),
-            abandoned=col(self.abandoned, "f8"),
+            abandoned=abandoned,
             dept_response=col(self.dept_response, "f8"),
             closing_start=col(self.closing_start, "f8"),
             resolved=col(self.resolved, "f8"),
@@ -284,7 +296,6 @@ class _Engine:
                 bot_end = now + self.c_bot_session[k]
                 self.bot_end[k] = bot_end
                 if self.c_contained[k]:
-                    self.outcome[k] = Outcome.DEFLECTED
                     self.resolved[k] = bot_end
                     self.state[k] = _DONE
                 else:
@@ -306,7 +317,7 @@ class _Engine:
             (self.channel, self.channel[prev]), (self.priority, self.priority[prev]),
             (self.vip, self.vip[prev]), (self.origin, self.origin[prev]),
             (self.attempt, self.attempt[prev] + 1), (self.arrival, self.env._now),
-            (self.state, _IN_BOT), (self.outcome, 0), (self.department, -1),
+            (self.state, _IN_BOT), (self.department, -1),
             (self.agent, -1), (self.closing_agent, -1),
         ):  # fmt: skip
             column.append(value)  # type: ignore[attr-defined]
@@ -325,15 +336,22 @@ class _Engine:
         self.queued[i] = now
         ch = self.channel[i]
         vip = self.vip[i]
-        self.state[i] = _WAITING
         w = self.weight[ch]
         for pool in self.routes[ch][vip]:
             a = self._take_agent(pool, w)
             if a >= 0:
-                self._start(i, a, w)
+                # Inlined _start: this is the hottest path of the engine.
+                self.state[i] = _SERVING
+                self.answered[i] = now
+                self.agent[i] = a
+                self.load[a] += w
+                Timeout(self.env, self.c_handle[self.origin[i]], i).callbacks.append(  # type: ignore[union-attr]
+                    self._handled
+                )
                 if w < FULL:
                     self._assigned(pool, a)
                 return
+        self.state[i] = _WAITING
         if self.sync[ch]:
             heapq.heappush(self.waiting[ch][1 - vip], (self.priority[i], 1 - vip, now, i))
             if patience < math.inf:
@@ -350,7 +368,6 @@ class _Engine:
         now = self.env._now
         self.state[i] = _DONE
         self.abandoned[i] = now
-        self.outcome[i] = Outcome.ABANDONED
         rules = self.rules[self.channel[i]]
         if (
             rules.retry_share > 0
@@ -373,11 +390,11 @@ class _Engine:
                 in_partial[a] = False
                 if on_duty[a] and 0 < load[a] <= FULL - w:
                     return a
-        idle, in_idle = pool.idle, self.in_idle
+        idle = pool.idle
         while idle:
             a = idle.popleft()
-            in_idle[a] = False
-            if on_duty[a] and load[a] == 0:
+            self.in_idle[a] = False
+            if on_duty[a] and not load[a]:
                 return a
         return -1
 
@@ -392,7 +409,6 @@ class _Engine:
         self.state[i] = _SERVING
         self.answered[i] = self.env._now
         self.agent[i] = a
-        self.outcome[i] = Outcome.ANSWERED
         self.load[a] += w
         Timeout(self.env, self.c_handle[self.origin[i]], i).callbacks.append(self._handled)  # type: ignore[union-attr]
 
@@ -404,15 +420,15 @@ class _Engine:
         self.load[a] -= self.weight[self.channel[i]]
         o = self.origin[i]
         dept = self.c_department[o]
-        if dept >= 0:
+        if dept < 0:
+            self.state[i] = _DONE
+            self.resolved[i] = now
+        else:
             self.state[i] = _ESCALATED
             self.department[i] = dept
             inside = _inside(now % DAY, self.dept_hours[dept])
             delay = self.c_dept_delay[o] if inside else self.c_dept_delay_off[o]
             self._at(delay, self._dept_answer, i)
-        else:
-            self.state[i] = _DONE
-            self.resolved[i] = now
         self._agent_free(a)
 
     def _dept_answer(self, ev: Timeout) -> None:

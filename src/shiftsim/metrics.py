@@ -34,9 +34,18 @@ from .targets import deadlines
 __all__ = ["ReplicationMetrics", "measure", "target_outcomes"]
 
 
+PERCENTILES: tuple[float, ...] = (50.0, 80.0, 90.0, 95.0)
+"""Wait percentiles reported per interval and per day."""
+
+
 @dataclass(frozen=True)
 class ReplicationMetrics:
-    """Compact, picklable KPIs of one replication (arrays indexed as named)."""
+    """Compact, picklable KPIs of one replication (arrays indexed as named).
+
+    ``iv`` arrays are per reporting interval of the horizon
+    (``scenario.reporting.interval``); ``[.., channel, priority]`` axes follow
+    the scenario's channel order and ``PRIORITIES``.
+    """
 
     index: int
     target_eligible: np.ndarray  # [target, day]
@@ -56,14 +65,29 @@ class ReplicationMetrics:
     available: np.ndarray  # [shift] agent-seconds on duty (incl. overtime) in the horizon
     overtime: np.ndarray  # [shift] agent-seconds worked past the end of duty
     n_contacts: int  # rows in the log (whole run, incl. warm-up and drain)
+    # -- per interval ---------------------------------------------------------
+    iv_target_eligible: np.ndarray  # [target, interval]
+    iv_target_met: np.ndarray  # [target, interval]
+    iv_offered: np.ndarray  # [interval, channel, priority]
+    iv_deflected: np.ndarray  # [interval, channel, priority]
+    iv_answered: np.ndarray  # [interval, channel, priority]
+    iv_abandoned: np.ndarray  # [interval, channel, priority]
+    iv_wait_sum: np.ndarray  # [interval, channel, priority] seconds, answered contacts
+    iv_wait_pct: np.ndarray  # [interval, channel, priority, PERCENTILES] NaN if none answered
+    day_wait_pct: np.ndarray  # [day, channel, priority, PERCENTILES]
+    iv_busy: np.ndarray  # [interval, shift] agent-seconds
+    iv_on_duty: np.ndarray  # [interval, shift] agent-seconds on duty (rostered, after shrinkage)
+    iv_backlog: np.ndarray  # [interval, channel] deferrable items waiting at the interval's end
 
 
 def target_outcomes(
     target: Target, rep: Replication, scenario: Scenario
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Which contacts a target covers, whether each met it, and its arrival day.
+    """The contacts a target covers: their arrival time, whether each met it, and its deadline.
 
-    Returns ``(day, met)`` for the eligible contacts only, plus the deadline.
+    Only contacts that arrived in the reported horizon are returned; abandons
+    shorter than ``reporting.short_abandon`` are left out of first-response
+    targets.
     """
     log, cal = rep.result.log, rep.calendar
     ch = list(scenario.channels).index(target.channel)
@@ -79,6 +103,9 @@ def target_outcomes(
             response = np.where(bot_used, arrival, response)
         else:
             sel &= log.outcome != Outcome.DEFLECTED
+        short = scenario.reporting.short_abandon
+        if short > 0:
+            sel &= ~(log.abandoned - log.queued < short)
     else:
         c = rep.contacts
         arrival = c.arrival
@@ -96,8 +123,7 @@ def target_outcomes(
     due = deadlines(target, arrival[idx])
     resp = np.where(np.isnan(response[idx]), np.inf, response[idx])
     met = resp <= due
-    day = ((arrival[idx] - cal.report_start) // DAY).astype(np.int64)
-    return day, met, due
+    return arrival[idx], met, due
 
 
 def _priority_vip(target: Target, priority: np.ndarray, vip: np.ndarray) -> np.ndarray:
@@ -113,25 +139,55 @@ def measure(rep: Replication, scenario: Scenario) -> ReplicationMetrics:
     """Compute every KPI of one replication from its raw records."""
     log, cal, roster = rep.result.log, rep.calendar, rep.roster
     days = cal.days
+    step = scenario.reporting.interval
+    n_iv = int(round(days * DAY / step))
+    t0, t1 = cal.report_start, cal.report_end
     targets = scenario.resolved_targets
+
+    def bins(t: np.ndarray, size: float, n: int) -> np.ndarray:
+        return np.minimum(((t - t0) // size).astype(np.int64), n - 1)
+
     eligible = np.zeros((len(targets), days), dtype=np.int64)
     met = np.zeros((len(targets), days), dtype=np.int64)
+    iv_eligible = np.zeros((len(targets), n_iv), dtype=np.int64)
+    iv_met = np.zeros((len(targets), n_iv), dtype=np.int64)
     for k, t in enumerate(targets):
-        day, ok, _ = target_outcomes(t, rep, scenario)
-        eligible[k] = np.bincount(day, minlength=days)[:days]
-        met[k] = np.bincount(day[ok], minlength=days)[:days]
+        arrival, ok, _ = target_outcomes(t, rep, scenario)
+        day, iv = bins(arrival, DAY, days), bins(arrival, step, n_iv)
+        eligible[k] = np.bincount(day, minlength=days)
+        met[k] = np.bincount(day[ok], minlength=days)
+        iv_eligible[k] = np.bincount(iv, minlength=n_iv)
+        iv_met[k] = np.bincount(iv[ok], minlength=n_iv)
 
     nch = len(scenario.channels)
-    inside = (log.arrival >= cal.report_start) & (log.arrival < cal.report_end)
+    npr = len(PRIORITIES)
+    inside = (log.arrival >= t0) & (log.arrival < t1)
     ch = log.channel.astype(np.int64)
+    prio = log.priority.astype(np.int64)
 
     def per_channel(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         m = mask & inside
-        w = None if weights is None else np.where(m, weights, 0.0)[m]
+        w = None if weights is None else weights[m]
         return np.bincount(ch[m], weights=w, minlength=nch)
 
-    answered = ~np.isnan(log.answered)
+    iv_of = bins(log.arrival, step, n_iv)
+    cell = (iv_of * nch + ch) * npr + prio  # flat [interval, channel, priority]
+
+    def per_cell(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        m = mask & inside
+        w = None if weights is None else weights[m]
+        return np.bincount(cell[m], weights=w, minlength=n_iv * nch * npr).reshape(n_iv, nch, npr)
+
     sync = np.array([c.synchronous for c in scenario.channels.values()])[ch]
+    answered = ~np.isnan(log.answered)
+    # Time to first response from joining the queue: pick-up for calls and
+    # chats, the reply being sent for async messages.
+    response = np.where(sync, log.answered, log.handled)
+    responded = ~np.isnan(response)
+    wait = response - log.queued
+    deflected = log.outcome == Outcome.DEFLECTED
+    abandoned = log.outcome == Outcome.ABANDONED
+
     escalated = log.department >= 0
     dept_delay = log.dept_response - log.handled
     respond_within = np.array([d.respond_within for d in scenario.departments.values()] + [np.inf])
@@ -141,26 +197,52 @@ def measure(rep: Replication, scenario: Scenario) -> ReplicationMetrics:
     weight = np.array([1.0 / c.concurrency for c in scenario.channels.values()])
     n_shifts = len(roster.shift_names)
     busy = np.zeros(n_shifts)
+    edges = t0 + step * np.arange(n_iv + 1)
+    iv_busy = np.zeros((n_iv, n_shifts))
     for start, stop, agent in (
         (log.answered, log.handled, log.agent),
         (log.closing_start, log.resolved, log.closing_agent),
     ):
         m = agent >= 0
-        s = np.clip(start[m], cal.report_start, cal.report_end)
-        e = np.clip(np.where(np.isnan(stop[m]), cal.end, stop[m]), cal.report_start, cal.report_end)
-        busy += np.bincount(
-            roster.agent_shift[agent[m]], weights=(e - s) * weight[ch[m]], minlength=n_shifts
-        )
+        shift_of = roster.agent_shift[agent[m]]
+        s_ = start[m]
+        e_ = np.where(np.isnan(stop[m]), cal.end, stop[m])
+        w_ = weight[ch[m]]
+        s, e = np.clip(s_, t0, t1), np.clip(e_, t0, t1)
+        busy += np.bincount(shift_of, weights=(e - s) * w_, minlength=n_shifts)
+        for j in range(n_shifts):
+            sel = shift_of == j
+            iv_busy[:, j] += _time_in_bins(s_[sel], e_[sel], w_[sel], edges)
     leave = np.maximum(rep.result.duty_leave, roster.duty_end)
-    shift_of = roster.agent_shift[roster.duty_agent]
-    on = np.clip(roster.duty_start, cal.report_start, cal.report_end)
-    off = np.clip(leave, cal.report_start, cal.report_end)
-    available = np.bincount(shift_of, weights=off - on, minlength=n_shifts)
-    end_in = np.clip(roster.duty_end, cal.report_start, cal.report_end)
-    overtime = np.bincount(shift_of, weights=off - np.minimum(end_in, off), minlength=n_shifts)
+    duty_shift = roster.agent_shift[roster.duty_agent]
+    on = np.clip(roster.duty_start, t0, t1)
+    off = np.clip(leave, t0, t1)
+    available = np.bincount(duty_shift, weights=off - on, minlength=n_shifts)
+    end_in = np.clip(roster.duty_end, t0, t1)
+    overtime = np.bincount(duty_shift, weights=off - np.minimum(end_in, off), minlength=n_shifts)
+    iv_on_duty = np.zeros((n_iv, n_shifts))
+    for j in range(n_shifts):
+        sel = duty_shift == j
+        iv_on_duty[:, j] = _time_in_bins(
+            roster.duty_start[sel], roster.duty_end[sel], np.ones(sel.sum()), edges
+        )
+
+    # Deferrable work waiting at each interval's end: async messages not yet
+    # picked up, and escalated cases answered by the department but not closed.
+    iv_backlog = np.zeros((n_iv, nch))
+    for j in range(nch):
+        for came, went in (
+            (log.queued[(ch == j) & ~sync], log.answered[(ch == j) & ~sync]),
+            (log.dept_response[ch == j], log.closing_start[ch == j]),
+        ):
+            came = came[~np.isnan(came)]
+            went = went[~np.isnan(went)]
+            iv_backlog[:, j] += np.searchsorted(np.sort(came), edges[1:], side="right")
+            iv_backlog[:, j] -= np.searchsorted(np.sort(went), edges[1:], side="right")
 
     first = log.attempt == 1
     bot_used = ~np.isnan(log.bot_end)
+    day_of = bins(log.arrival, DAY, days)
     return ReplicationMetrics(
         index=rep.index,
         target_eligible=eligible,
@@ -168,10 +250,10 @@ def measure(rep: Replication, scenario: Scenario) -> ReplicationMetrics:
         offered=per_channel(np.ones(len(log), bool)),
         customers=per_channel(first),
         bot_offered=per_channel(bot_used),
-        deflected=per_channel(log.outcome == Outcome.DEFLECTED),
+        deflected=per_channel(deflected),
         queued=per_channel(~np.isnan(log.queued)),
         answered=per_channel(answered),
-        abandoned=per_channel(log.outcome == Outcome.ABANDONED),
+        abandoned=per_channel(abandoned),
         wait_sum=per_channel(answered & sync, log.answered - log.queued),
         escalated=per_channel(escalated),
         dept_late=per_channel(late),
@@ -180,4 +262,60 @@ def measure(rep: Replication, scenario: Scenario) -> ReplicationMetrics:
         available=available,
         overtime=overtime,
         n_contacts=len(log),
+        iv_target_eligible=iv_eligible,
+        iv_target_met=iv_met,
+        iv_offered=per_cell(np.ones(len(log), bool)),
+        iv_deflected=per_cell(deflected),
+        iv_answered=per_cell(responded),
+        iv_abandoned=per_cell(abandoned),
+        iv_wait_sum=per_cell(responded, wait),
+        iv_wait_pct=_percentiles(iv_of, ch, prio, wait, responded & inside, (n_iv, nch, npr)),
+        day_wait_pct=_percentiles(day_of, ch, prio, wait, responded & inside, (days, nch, npr)),
+        iv_busy=iv_busy,
+        iv_on_duty=iv_on_duty,
+        iv_backlog=iv_backlog,
     )
+
+
+def _time_in_bins(start: np.ndarray, end: np.ndarray, weight: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Weighted time each interval ``[start, end)`` spends in each bin of ``edges``.
+
+    Integrates the step function "sum of weights of the intervals open at t"
+    exactly: its running integral is piecewise linear between the sorted
+    start/end times, so it is read off at the bin edges by interpolation.
+    """
+    if len(start) == 0:
+        return np.zeros(len(edges) - 1)
+    times = np.concatenate([start, end])
+    delta = np.concatenate([weight, -weight])
+    order = np.argsort(times, kind="stable")
+    times, delta = times[order], delta[order]
+    level = np.cumsum(delta)  # load just after each time
+    area = np.concatenate([[0.0], np.cumsum(level[:-1] * np.diff(times))])
+    cum = np.interp(edges, times, area, left=0.0, right=area[-1])
+    return np.diff(cum)
+
+
+def _percentiles(
+    group: np.ndarray, ch: np.ndarray, prio: np.ndarray, value: np.ndarray, mask: np.ndarray,
+    shape: tuple[int, int, int],
+) -> np.ndarray:  # fmt: skip
+    """Wait percentiles per [group, channel, priority] cell; NaN for empty cells."""
+    out = np.full((*shape, len(PERCENTILES)), np.nan)
+    flat = (group[mask] * shape[1] + ch[mask]) * shape[2] + prio[mask]
+    vals = value[mask]
+    if len(flat) == 0:
+        return out
+    order = np.lexsort((vals, flat))
+    flat, vals = flat[order], vals[order]
+    cells, starts, counts = np.unique(flat, return_index=True, return_counts=True)
+    q = np.asarray(PERCENTILES) / 100.0
+    # Linear interpolation between order statistics (numpy's default method).
+    pos = q[None, :] * (counts[:, None] - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, counts[:, None] - 1)
+    frac = pos - lo
+    base = starts[:, None]
+    res = vals[base + lo] * (1 - frac) + vals[base + hi] * frac
+    out.reshape(-1, len(PERCENTILES))[cells] = res
+    return out

@@ -53,6 +53,7 @@ def engine_rules(
                 retry_delay=retry.delay.sample if retry else None,
                 patience=ch.patience.sample if ch.patience is not None else None,
                 resolution_due=(due[0], due[1], due[2]),
+                escalates=ch.escalation is not None,
             )
         )
     pools = [

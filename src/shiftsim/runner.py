@@ -1,56 +1,146 @@
-"""Run replications of a scenario and collect their KPIs."""
+"""Run replications of a scenario, serially, on local processes or on a Dask cluster.
+
+Replication ``r`` is seeded from the scenario seed and ``r`` only, never from
+the worker that runs it, so serial, process-pool and Dask runs of the same
+scenario and seed give bit-identical results.
+"""
 
 from __future__ import annotations
 
+import os
+import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 
-from .arrivals import Calendar
+import numpy as np
+
 from .metrics import ReplicationMetrics, measure
 from .replication import run_replication
 from .results import RunResult
-from .roster import build_roster
 from .scenario import Scenario
 
-__all__ = ["replicate", "run"]
+__all__ = ["default_workers", "executor_for", "replicate", "run"]
+
+Progress = Callable[[int, int], None]
 
 
-def replicate(scenario: Scenario, index: int) -> ReplicationMetrics:
-    """Simulate replication ``index`` and return its KPIs (picklable)."""
-    return measure(run_replication(scenario, index), scenario)
+def replicate(
+    scenario: Scenario, index: int, keep_log: bool = False
+) -> tuple[ReplicationMetrics, dict[str, np.ndarray] | None]:
+    """Simulate replication ``index``; return its KPIs and, if asked, its contact log columns."""
+    rep = run_replication(scenario, index)
+    log = rep.result.log.as_dict() if keep_log else None
+    return measure(rep, scenario), log
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
+
+
+@contextmanager
+def executor_for(workers: int = 1, scheduler: str | None = None) -> Iterator[Executor | None]:
+    """An executor for replications: ``None`` (serial), local processes, or Dask.
+
+    Parameters
+    ----------
+    workers
+        Local worker processes; 1 runs in this process.
+    scheduler
+        Address of a Dask scheduler (``tcp://host:8786``); overrides ``workers``.
+        Needs the ``dask`` extra: ``pip install 'shiftsim[dask]'``.
+    """
+    if scheduler:
+        try:
+            from distributed import Client
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            raise RuntimeError(
+                "running on a Dask cluster needs the dask extra: pip install 'shiftsim[dask]'"
+            ) from exc
+        client = Client(scheduler)
+        try:
+            yield client.get_executor(pure=False)
+        finally:
+            client.close()
+    elif workers > 1:
+        # Workers ignore Ctrl-C: the parent cancels what is pending and lets
+        # running replications finish, so the pool never breaks half-way.
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_ignore_sigint)
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    else:
+        yield None
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def run(
     scenario: Scenario,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+    replications: list[int] | None = None,
+    on_replication: Callable[[ReplicationMetrics, dict[str, np.ndarray] | None], None] | None = None,
+    keep_logs: bool = False,
 ) -> RunResult:
-    """Run ``scenario.replications`` replications, one after another.
+    """Run the scenario's replications and collect their KPIs.
 
-    ``progress(done, total)`` is called after each replication. On Ctrl-C the
-    replications already finished are kept and the result is marked as
-    interrupted.
+    Parameters
+    ----------
+    scenario
+        What to simulate; ``scenario.replications`` replications.
+    progress
+        Called as ``progress(done, total)`` after each replication.
+    executor
+        Where replications run (see :func:`executor_for`); ``None`` runs them
+        one after another in this process.
+    replications
+        Indices to run (default ``range(scenario.replications)``).
+    on_replication
+        Called in this process with each finished replication's KPIs and, with
+        ``keep_logs``, its contact-log columns (e.g. to write them to disk as
+        they arrive).
+    keep_logs
+        Ship each replication's contact log back to ``on_replication``.
+
+    On Ctrl-C the replications already finished are kept, pending ones are
+    cancelled, and the result is marked as interrupted.
     """
-    total = scenario.replications
-    calendar = Calendar.of(scenario)
-    roster = build_roster(
-        scenario, -calendar.warmup_days, calendar.arrival_days + calendar.drain_days, calendar.end
-    )
-    on_duty = roster.on_duty_by_day[calendar.warmup_days : calendar.warmup_days + calendar.days]
-    result = RunResult(
-        scenario=scenario,
-        metrics=[],
-        requested=total,
-        on_duty_by_day=on_duty,
-        headcount=roster.headcount(),
-        shift_names=roster.shift_names,
-    )
+    indices = list(range(scenario.replications)) if replications is None else replications
+    total = len(indices)
     started = time.perf_counter()
+    done: dict[int, ReplicationMetrics] = {}
+
+    def finished(metrics: ReplicationMetrics, log: dict[str, np.ndarray] | None) -> None:
+        done[metrics.index] = metrics
+        if on_replication is not None:
+            on_replication(metrics, log)
+        if progress is not None:
+            progress(len(done), total)
+
     try:
-        for r in range(total):
-            result.metrics.append(replicate(scenario, r))
-            if progress is not None:
-                progress(r + 1, total)
+        if executor is None:
+            for r in indices:
+                finished(*replicate(scenario, r, keep_logs))
+        else:
+            futures = [executor.submit(replicate, scenario, r, keep_logs) for r in indices]
+            try:
+                for fut in as_completed(futures):
+                    finished(*fut.result())
+            except BaseException:
+                for fut in futures:
+                    fut.cancel()
+                raise
     except KeyboardInterrupt:
         pass
-    result.wall_time = time.perf_counter() - started
-    return result
+    return RunResult.from_metrics(
+        scenario, list(done.values()), requested=total, wall_time=time.perf_counter() - started
+    )

@@ -35,6 +35,7 @@ __all__ = [
     "Horizon",
     "Pool",
     "Problem",
+    "Reporting",
     "Retry",
     "Rotation",
     "Scenario",
@@ -336,6 +337,23 @@ class Target(_Model):
         return text
 
 
+class Reporting(_Model):
+    """How results are cut and counted (the debatable KPI choices)."""
+
+    interval: Duration = 3600.0
+    short_abandon: Duration = 0.0
+
+    @field_validator("interval")
+    @classmethod
+    def _divides_day(cls, v: float) -> float:
+        if v < 300 or DAY % v:
+            raise ValueError(
+                f"interval must divide a day and be at least 5min, e.g. '15min', '30min', '1h' "
+                f"(got {format_duration(v)})"
+            )
+        return v
+
+
 class Scenario(_Model):
     """A whole center: horizon, channels, agents, departments and targets."""
 
@@ -349,6 +367,7 @@ class Scenario(_Model):
     departments: dict[str, Department] = {}
     events: tuple[Event, ...] = ()
     targets: tuple[Target, ...] | None = None
+    reporting: Reporting = Reporting(interval="1h", short_abandon="0s")  # type: ignore[arg-type]
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -427,7 +446,8 @@ def _clock_and_durations_to_text(data: Any) -> Any:
     # with an explicit unit so that the dump loads back as the same scenario.
 
     duration_keys = {
-        "warmup", "mean", "value", "low", "high", "within", "respond_within",
+        "warmup", "mean", "value", "low", "high", "within", "respond_within", "interval",
+        "short_abandon",
     }  # fmt: skip
     clock_keys = {"start", "end", "off_hours_by"}
 

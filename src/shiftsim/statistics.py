@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ["Estimate", "mean_ci", "ratio_ci"]
+__all__ = ["Estimate", "mean_ci", "mean_ci_axis", "ratio_ci", "wilson"]
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,38 @@ def ratio_ci(num: np.ndarray, den: np.ndarray, level: float = 0.95) -> Estimate:
     se = float(resid.std(ddof=1)) / np.sqrt(n)
     h = float(stats.t.ppf(0.5 + level / 2, n - 1)) * se
     return Estimate(r, r - h, r + h, n)
+
+
+def mean_ci_axis(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vectorised :func:`mean_ci` over axis 0 (replications), NaNs ignored.
+
+    Returns ``(mean, low, high)``, each shaped like ``values[0]``; the bounds
+    are NaN where fewer than two replications have a value.
+    """
+    v = np.asarray(values, dtype=float)
+    n = np.sum(~np.isnan(v), axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.nansum(v, axis=0) / n
+        dev = np.where(np.isnan(v), 0.0, v - mean)
+        sd = np.sqrt(np.sum(dev**2, axis=0) / (n - 1))
+        t = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
+        half = np.where(n >= 2, t * sd / np.sqrt(n), np.nan)
+    mean = np.where(n > 0, mean, np.nan)
+    return mean, mean - half, mean + half
+
+
+def wilson(successes: np.ndarray, trials: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Share of successes and its Wilson score interval (independent trials).
+
+    Used for the probability of meeting a target in one interval or day, where
+    the trials are independent replications. NaN where there are no trials.
+    """
+    k = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1 + z**2 / n
+        centre = (p + z**2 / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denom
+    return p, centre - half, centre + half
