@@ -34,7 +34,7 @@ _UNITS = {
     "day": DAY,
     "days": DAY,
 }
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]+)\s*$")
+_DURATION = re.compile(r"^\s*((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*([a-zA-Z]+)\s*$")
 _CLOCK = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
 
 
@@ -96,12 +96,13 @@ def parse_clock(value: object) -> float:
 
 
 def format_duration(seconds: float) -> str:
-    """Format seconds the way scenario files write them (``'5min'``, ``'2h'``, ``'45s'``)."""
+    """Format seconds the way scenario files write them (``'5min'``, ``'2h'``, ``'45s'``).
+
+    Exact: ``parse_duration(format_duration(x)) == x`` for every float ``x >= 0``.
+    """
     for unit, size in (("d", DAY), ("h", HOUR), ("min", MINUTE)):
         if seconds >= size and float(seconds / size).is_integer():
             return f"{int(seconds // size)}{unit}"
-    if seconds >= HOUR:
-        return f"{seconds / HOUR:g}h"
-    if seconds >= MINUTE:
-        return f"{seconds / MINUTE:g}min"
-    return f"{seconds:g}s"
+    if float(seconds).is_integer():
+        return f"{int(seconds)}s"
+    return f"{seconds!r}s"

@@ -21,7 +21,7 @@ from .replication import run_replication
 from .results import RunResult
 from .scenario import Scenario
 
-__all__ = ["default_workers", "executor_for", "replicate", "run"]
+__all__ = ["default_workers", "executor_for", "replicate", "run", "simulate"]
 
 Progress = Callable[[int, int], None]
 
@@ -144,3 +144,35 @@ def run(
     return RunResult.from_metrics(
         scenario, list(done.values()), requested=total, wall_time=time.perf_counter() - started
     )
+
+
+def simulate(
+    scenario: Scenario,
+    replications: int | None = None,
+    seed: int | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    progress: Progress | None = None,
+) -> RunResult:
+    """Simulate a scenario and return its results (the notebook entry point).
+
+    Parameters
+    ----------
+    scenario
+        From :func:`shiftsim.load_scenario`, possibly changed with ``.set()``.
+    replications, seed
+        Override the scenario's.
+    workers
+        Local worker processes (1: in this process). Results do not depend on it.
+    scheduler
+        Address of a Dask scheduler to run the replications on.
+    """
+    changes: dict[str, int] = {}
+    if replications is not None:
+        changes["replications"] = replications
+    if seed is not None:
+        changes["seed"] = seed
+    if changes:
+        scenario = scenario.with_(**changes)
+    with executor_for(workers, scheduler) as executor:
+        return run(scenario, progress=progress, executor=executor)

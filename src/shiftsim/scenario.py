@@ -410,6 +410,25 @@ class Scenario(_Model):
             return self.targets
         return default_targets(self.channels)
 
+    def set(self, path: str, value: Any) -> Scenario:
+        """A copy with one setting changed, by dotted path.
+
+        >>> plan_b = scenario.set("pools.agents.shifts.night.headcount", 5)  # doctest: +SKIP
+
+        The copy is validated like a file; durations and clock times are
+        written as in files (``"5min"``, ``"08:00"``).
+        """
+        return self.with_({path: value})
+
+    def with_(self, overrides: dict[str, Any] | None = None, **top_level: Any) -> Scenario:
+        """A copy with settings changed: dotted paths in ``overrides``, top-level keys as keywords.
+
+        >>> scenario.with_({"channels.chat.bot.containment": 0.3}, replications=50)  # doctest: +SKIP
+        """
+        changes = dict(overrides or {})
+        changes.update(top_level)
+        return parse_scenario(self.to_dict(), source=f"<{self.name}>", overrides=changes)
+
     def to_dict(self) -> dict[str, Any]:
         """The fully resolved scenario (defaults filled in), as YAML-ready data."""
         data = self.model_dump(mode="json", by_alias=True)

@@ -1,0 +1,57 @@
+"""shiftsim: size the staff of a 24-hour customer-service center by simulating it.
+
+The public API, for scripts and notebooks::
+
+    import shiftsim
+    plan = shiftsim.load_scenario("scenarios/holiday.yaml")
+    result = shiftsim.simulate(plan, replications=30)
+    result.targets()                     # pandas: service level, P(day meets goal), CIs
+    night6 = plan.set("pools.frontline.shifts.night.headcount", 6)
+    shiftsim.compare({"now": plan, "night 6": night6}).differences()
+    shiftsim.sweep(plan, "channels.chat.bot.containment", [0.1, 0.2, 0.3])
+
+Everything not listed in ``__all__`` is internal and may change.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .comparison import Comparison, compare, sweep
+    from .results import RunResult
+    from .runner import simulate
+    from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+    from .store import load_results
+
+# Imported on first use, so that `shiftsim --help` does not pay for pandas and SciPy.
+_HOME = {
+    "Comparison": "comparison", "compare": "comparison", "sweep": "comparison",
+    "RunResult": "results", "simulate": "runner", "load_results": "store",
+    "Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
+    "parse_scenario": "scenario",
+}  # fmt: skip
+
+__all__ = [
+    "Comparison",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "compare",
+    "load_results",
+    "load_scenario",
+    "parse_scenario",
+    "simulate",
+    "sweep",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOME:
+        return getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    raise AttributeError(f"module 'shiftsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
