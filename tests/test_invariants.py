@@ -5,7 +5,8 @@ give), validates it with :func:`shiftsim.scenario.parse_scenario`, simulates
 replication 0 and checks facts that must hold whatever the scenario: every
 attempt ends exactly one way, timestamps are ordered, agents never hold more
 than one agent's worth of work, work only starts on duty and within skills,
-retries follow an abandonment, and the KPIs are internally consistent.
+retries follow an abandonment, no work waits while an agent who could take it
+is free, and the KPIs are internally consistent.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,6 +29,8 @@ from shiftsim.targets import in_hours
 
 # Float slack for times that went through SimPy's ``now + delay`` arithmetic.
 EPS = 1e-6
+# Waits shorter than this are simultaneous events handled one after the other.
+WAIT_TOL = 1e-3
 
 KINDS = ("voice", "chat", "async")
 PRIORITY_NAMES = ("urgent", "important", "general")
@@ -55,7 +59,9 @@ def clock_pairs(draw: st.DrawFn) -> list[str]:
 @st.composite
 def distributions(draw: st.DrawFn, lo: int, hi: int) -> dict[str, Any]:
     """A duration distribution with a mean between ``lo`` and ``hi`` seconds."""
-    kind = draw(st.sampled_from(["exponential", "lognormal", "gamma", "constant", "uniform", "empirical"]))
+    kind = draw(
+        st.sampled_from(["exponential", "lognormal", "gamma", "constant", "uniform", "empirical"])
+    )
     mean = draw(st.integers(lo, hi))
     unit = draw(st.sampled_from(["s", "min"]))
 
@@ -107,9 +113,9 @@ def channels(draw: st.DrawFn, kind: str, departments: list[str]) -> dict[str, An
             d: draw(st.sampled_from([0.5, 1.0, 1.5])) for d in ("mon", "sat", "sun")
         }
     vol["daily_cv"] = draw(st.sampled_from([0.0, 0.1, 0.3]))
-    if kind != "async" and draw(st.booleans()):
+    if kind != "async" and draw(st.integers(0, 2)) > 0:
         ch["patience"] = draw(distributions(30, 20 * 60))
-        if draw(st.booleans()):
+        if draw(st.integers(0, 2)) > 0:
             ch["retry"] = {
                 "share": draw(st.sampled_from([0.3, 0.7, 1.0])),
                 "delay": draw(distributions(60, 30 * 60)),
@@ -119,17 +125,16 @@ def channels(draw: st.DrawFn, kind: str, departments: list[str]) -> dict[str, An
         ch["concurrency"] = draw(st.integers(1, 4))
     ch["priorities"] = draw(priority_shares())
     ch["vip_share"] = draw(st.sampled_from([0.0, 0.1, 0.3]))
-    if kind != "voice" or draw(st.booleans()):
+    if draw(st.booleans()):
+        bot: dict[str, Any] = {
+            "containment": draw(st.sampled_from([0.0, 0.3, 0.8])),
+            "session_time": draw(distributions(10, 5 * 60)),
+            "counts_as_first_response": draw(st.booleans()),
+            "handover_handle_factor": draw(st.sampled_from([0.5, 1.0, 1.5])),
+        }
         if draw(st.booleans()):
-            bot: dict[str, Any] = {
-                "containment": draw(st.sampled_from([0.0, 0.3, 0.8])),
-                "session_time": draw(distributions(10, 5 * 60)),
-                "counts_as_first_response": draw(st.booleans()),
-                "handover_handle_factor": draw(st.sampled_from([0.5, 1.0, 1.5])),
-            }
-            if draw(st.booleans()):
-                bot["hours"] = draw(clock_pairs())
-            ch["bot"] = bot
+            bot["hours"] = draw(clock_pairs())
+        ch["bot"] = bot
     if departments and draw(st.booleans()):
         esc: dict[str, Any] = {
             "department": draw(st.sampled_from(departments)),
@@ -146,12 +151,21 @@ def channels(draw: st.DrawFn, kind: str, departments: list[str]) -> dict[str, An
 def shifts(draw: st.DrawFn) -> dict[str, Any]:
     out: dict[str, Any] = {}
     names = draw(
-        st.lists(st.sampled_from(["day", "evening", "night", "early", "late", "x"]), min_size=1, max_size=3, unique=True)
+        st.lists(
+            st.sampled_from(["day", "evening", "night", "early", "late", "x"]),
+            min_size=1,
+            max_size=3,
+            unique=True,
+        )
     )
-    for name in names:
-        shift: dict[str, Any] = {"headcount": draw(st.integers(0, 6))}
+    for k, name in enumerate(names):
+        # The first shift has someone, so that most examples serve customers.
+        shift: dict[str, Any] = {"headcount": draw(st.integers(1 if k == 0 else 0, 6))}
         if name not in ("day", "evening", "night") or draw(st.booleans()):
-            start, end = draw(clock_pairs())  # may span midnight
+            if draw(st.integers(0, 5)) == 0:
+                start, end = "00:00", "24:00"  # around the clock: duty intervals touch
+            else:
+                start, end = draw(clock_pairs())  # may span midnight
             shift |= {"start": start, "end": end}
         out[name] = shift
     return out
@@ -212,7 +226,9 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
 
     pools: dict[str, Any] = {}
     for j in range(draw(st.integers(1, 3))):
-        skills = draw(st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True))
+        skills = draw(
+            st.lists(st.sampled_from(names), min_size=1, max_size=len(names), unique=True)
+        )
         pool: dict[str, Any] = {"channels": skills, "shifts": draw(shifts())}
         for key, strat in (
             ("takes_vip", st.booleans()),
@@ -412,7 +428,9 @@ def _busy_intervals(rep: Replication, weights: np.ndarray) -> tuple[np.ndarray, 
 
 
 def check_capacity(rep: Replication, scenario: Scenario) -> None:
-    weights = np.array([FULL // ch.concurrency for ch in scenario.channels.values()], dtype=np.int64)
+    weights = np.array(
+        [FULL // ch.concurrency for ch in scenario.channels.values()], dtype=np.int64
+    )
     agent, start, end, w = _busy_intervals(rep, weights)
     if len(agent) == 0:
         return
@@ -427,15 +445,20 @@ def check_capacity(rep: Replication, scenario: Scenario) -> None:
     assert worst <= FULL, f"an agent holds {worst / FULL:.2f} agents' worth of work"
 
 
-def check_duty_and_skills(rep: Replication, scenario: Scenario) -> None:
-    log, roster = rep.result.log, rep.roster
+def _skills(scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """skilled[pool, channel] and takes_vip[pool]."""
     pools = list(scenario.pools.values())
     names = list(scenario.channels)
     skilled = np.zeros((len(pools), len(names)), dtype=bool)
     for p, pool in enumerate(pools):
         for ch in pool.channels:
             skilled[p, names.index(ch)] = True
-    takes_vip = np.array([p.takes_vip for p in pools])
+    return skilled, np.array([p.takes_vip for p in pools])
+
+
+def check_duty_and_skills(rep: Replication, scenario: Scenario) -> None:
+    log, roster = rep.result.log, rep.roster
+    skilled, takes_vip = _skills(scenario)
 
     da, ds, de = roster.duty_agent, roster.duty_start, roster.duty_end
     order = np.lexsort((ds, da))
@@ -444,7 +467,9 @@ def check_duty_and_skills(rep: Replication, scenario: Scenario) -> None:
         rows = np.flatnonzero(agent >= 0)
         a = agent[rows]
         pool = roster.agent_pool[a]
-        assert skilled[pool, log.channel[rows]].all(), "an agent served a channel outside its skills"
+        assert skilled[pool, log.channel[rows]].all(), (
+            "an agent served a channel outside its skills"
+        )
         vip = log.vip[rows]
         assert takes_vip[pool[vip]].all(), "a pool with takes_vip: false served a VIP"
         # Starting work: inside one of the agent's duty intervals.
@@ -457,6 +482,89 @@ def check_duty_and_skills(rep: Replication, scenario: Scenario) -> None:
             assert k >= 0 and t[j] <= e[k] + EPS, (
                 f"agent {a[j]} started row {rows[j]} at {t[j]:.3f} s, off duty"
             )
+
+
+def _merge(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge sorted, disjoint, possibly touching intervals."""
+    if len(starts) == 0:
+        return starts, ends
+    new = np.r_[True, starts[1:] > ends[:-1]]
+    return starts[new], np.maximum.reduceat(ends, np.flatnonzero(new))
+
+
+def idle_while_waiting(rep: Replication, scenario: Scenario) -> list[str]:
+    """Work waiting (for longer than a millisecond) while an agent who could take it is free.
+
+    Waiting work is a customer in the queue (``queued`` until answered, abandoned
+    or the end), an async message in the backlog, or an escalated case the
+    department answered and nobody has started closing. An agent could take it
+    when skilled for its channel (and VIPs, if it is one), on duty, and holding at
+    most ``1 - 1/concurrency`` of an agent's worth of work.
+    """
+    log, roster = rep.result.log, rep.roster
+    end = rep.calendar.end
+    weights = np.array(
+        [FULL // ch.concurrency for ch in scenario.channels.values()], dtype=np.int64
+    )
+    skilled, takes_vip = _skills(scenario)
+
+    queued = np.flatnonzero(_present(log.queued))
+    stop = np.where(_present(log.answered), log.answered,
+                    np.where(_present(log.abandoned), log.abandoned, end))  # fmt: skip
+    closable = np.flatnonzero(_present(log.dept_response))
+    closed = np.where(_present(log.closing_start), log.closing_start, end)
+    rows = np.r_[queued, closable]
+    w_from = np.r_[log.queued[queued], log.dept_response[closable]]
+    w_to = np.r_[stop[queued], closed[closable]]
+    keep = w_to - w_from > 2 * WAIT_TOL
+    rows, w_from, w_to = rows[keep], w_from[keep], w_to[keep]
+    w_ch = log.channel[rows].astype(np.int64)
+    w_vip = log.vip[rows]
+    w_w = weights[w_ch]
+
+    agent, b_start, b_end, b_w = _busy_intervals(rep, weights)
+    problems = []
+    for a in range(roster.n_agents):
+        p = int(roster.agent_pool[a])
+        eligible = skilled[p, w_ch] & (takes_vip[p] | ~w_vip)
+        if not eligible.any():
+            continue
+        # The agent's load as a step function: after event k it is load[k].
+        m = agent == a
+        t = np.r_[b_start[m], b_end[m]]
+        d = np.r_[b_w[m], -b_w[m]]
+        o = np.lexsort((d, t))
+        t, load = t[o], np.cumsum(d[o])
+        dm = roster.duty_agent == a
+        ds, de = roster.duty_start[dm], roster.duty_end[dm]
+        o = np.argsort(ds)
+        ds, de = ds[o], de[o]
+        # Elementary segments between any two changes, with the load and duty on each.
+        cuts = np.unique(np.r_[t, ds, de, 0.0, end])
+        cuts = cuts[(cuts >= 0) & (cuts <= end)]
+        seg_s, seg_e = cuts[:-1], cuts[1:]
+        k = np.searchsorted(t, seg_s, side="right") - 1
+        seg_load = np.where(k >= 0, load[np.maximum(k, 0)], 0) if len(t) else np.zeros(len(seg_s))
+        j = np.searchsorted(ds, seg_s, side="right") - 1
+        on = (j >= 0) & (seg_s < de[np.maximum(j, 0)]) if len(ds) else np.zeros(len(seg_s), bool)
+        for w in np.unique(w_w[eligible]):
+            fs, fe = _merge(*(x[on & (seg_load <= FULL - w)] for x in (seg_s, seg_e)))
+            if len(fs) == 0:
+                continue
+            sel = np.flatnonzero(eligible & (w_w == w))
+            qs, qe = w_from[sel], w_to[sel]
+            # The last free interval that starts before the wait ends; it ends latest.
+            kk = np.searchsorted(fs, qe - WAIT_TOL, side="left") - 1
+            kc = np.maximum(kk, 0)
+            overlap = np.minimum(fe[kc], qe) - np.maximum(fs[kc], qs)
+            for i in np.flatnonzero((kk >= 0) & (overlap > WAIT_TOL)):
+                r = int(rows[sel[i]])
+                lo, hi = max(fs[kc[i]], qs[i]), min(fe[kc[i]], qe[i])
+                problems.append(
+                    f"row {r} (channel {log.channel[r]}) waited {qs[i]:.1f}-{qe[i]:.1f} s "
+                    f"while agent {a} had room for it {lo:.1f}-{hi:.1f} s"
+                )
+    return problems
 
 
 def check_metrics(rep: Replication, scenario: Scenario) -> None:
@@ -489,8 +597,9 @@ HYPOTHESIS = settings(
 def test_replication_invariants() -> None:
     """Every invariant holds on every random scenario, and the scenarios reach every feature."""
     seen: dict[str, bool] = dict.fromkeys(
-        ["retry", "closing", "deflected", "abandoned", "concurrent chats", "vip answered"], False
-    )
+        ["retry", "closing", "deflected", "abandoned", "concurrent chats", "vip answered",
+         "waiting"], False
+    )  # fmt: skip
 
     @HYPOTHESIS
     @given(scenarios())
@@ -504,6 +613,7 @@ def test_replication_invariants() -> None:
         check_capacity(rep, scenario)
         check_duty_and_skills(rep, scenario)
         check_metrics(rep, scenario)
+        assert idle_while_waiting(rep, scenario) == []
 
         log = rep.result.log
         seen["retry"] |= bool((log.attempt > 1).any())
@@ -512,6 +622,7 @@ def test_replication_invariants() -> None:
         seen["abandoned"] |= bool((log.outcome == Outcome.ABANDONED).any())
         seen["vip answered"] |= bool((log.vip & (log.agent >= 0)).any())
         seen["concurrent chats"] |= _some_agent_multitasks(rep, scenario)
+        seen["waiting"] |= bool((log.answered - log.queued > 60).any())
 
     check()
     # Without these the checks above would pass vacuously.
@@ -519,7 +630,9 @@ def test_replication_invariants() -> None:
 
 
 def _some_agent_multitasks(rep: Replication, scenario: Scenario) -> bool:
-    weights = np.array([FULL // ch.concurrency for ch in scenario.channels.values()], dtype=np.int64)
+    weights = np.array(
+        [FULL // ch.concurrency for ch in scenario.channels.values()], dtype=np.int64
+    )
     agent, start, end, _ = _busy_intervals(rep, weights)
     for a in np.unique(agent):
         s, e = np.sort(start[agent == a]), np.sort(end[agent == a])
@@ -527,3 +640,38 @@ def _some_agent_multitasks(rep: Replication, scenario: Scenario) -> bool:
         if (s[1:] < e[:-1]).any():
             return True
     return False
+
+
+def _two_chats(concurrency_a: int, concurrency_b: int) -> dict[str, Any]:
+    """Two chat channels served by the same two agents, around the clock."""
+    flat = [1] * 24
+    return {
+        "name": "two chats",
+        "horizon": {"start": "2026-03-02", "days": 2},
+        "replications": 1,
+        "seed": 1,
+        "channels": {
+            "chat_a": {"kind": "chat", "concurrency": concurrency_a,
+                       "volume": {"per_day": 150, "hourly_profile": flat},
+                       "handle_time": {"dist": "exponential", "mean": "20min"}},
+            "chat_b": {"kind": "chat", "concurrency": concurrency_b,
+                       "volume": {"per_day": 100, "hourly_profile": flat},
+                       "handle_time": {"dist": "exponential", "mean": "20min"}},
+        },
+        "pools": {
+            "agents": {"channels": ["chat_a", "chat_b"], "rotation": {"pattern": "1"},
+                       "shifts": {"all": {"start": "00:00", "end": "23:59", "headcount": 2}}},
+        },
+    }  # fmt: skip
+
+
+def test_no_idle_capacity_while_chats_wait_with_one_concurrency() -> None:
+    scenario, rep = _simulate(_two_chats(3, 3))
+    log = rep.result.log
+    assert (log.answered - log.queued > 60).any()  # there is waiting to look at
+    assert idle_while_waiting(rep, scenario) == []
+
+
+def test_no_idle_capacity_while_chats_wait_with_mixed_concurrency() -> None:
+    scenario, rep = _simulate(_two_chats(3, 2))
+    assert idle_while_waiting(rep, scenario) == []

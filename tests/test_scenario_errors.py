@@ -72,8 +72,8 @@ def test_base_file_is_valid(tmp_path: Path) -> None:
 
 
 def test_unquoted_clock_time_gets_a_hint_to_quote_it(tmp_path: Path) -> None:
-    path = write(tmp_path, variant(("day: {headcount: 18}",
-                                    "early: {start: 8:30, end: '16:00', headcount: 18}")))  # fmt: skip
+    early = "early: {start: 8:30, end: '16:00', headcount: 18}"
+    path = write(tmp_path, variant(("day: {headcount: 18}", early)))
     problems, text = problems_of(path)
     assert len(problems) == 1
     p = problems[0]
@@ -86,7 +86,12 @@ def test_unquoted_clock_time_gets_a_hint_to_quote_it(tmp_path: Path) -> None:
 
 
 def test_unquoted_clock_time_in_a_list(tmp_path: Path) -> None:
-    path = write(tmp_path, variant(("kind: voice", "kind: voice\n    bot: {hours: [8:00, '20:00'], containment: 0.2}")))
+    path = write(
+        tmp_path,
+        variant(
+            ("kind: voice", "kind: voice\n    bot: {hours: [8:00, '20:00'], containment: 0.2}")
+        ),
+    )
     problems, _ = problems_of(path)
     assert [p.path for p in problems] == ["channels.phone.bot.hours.0"]
     assert "'08:00'" in problems[0].message
@@ -95,8 +100,8 @@ def test_unquoted_clock_time_in_a_list(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("clock", ["'25:00'", "'8h'", "'12:60'", "'24:30'"])
 def test_impossible_clock_time(tmp_path: Path, clock: str) -> None:
-    path = write(tmp_path, variant(("day: {headcount: 18}",
-                                    f"early: {{start: {clock}, end: '16:00', headcount: 18}}")))  # fmt: skip
+    early = f"early: {{start: {clock}, end: '16:00', headcount: 18}}"
+    path = write(tmp_path, variant(("day: {headcount: 18}", early)))
     problems, _ = problems_of(path)
     assert [p.path for p in problems] == ["pools.agents.shifts.early.start"]
     assert problems[0].message.endswith(f"(got {clock})")
@@ -151,20 +156,29 @@ def test_bad_distribution_name_names_the_choices(tmp_path: Path) -> None:
 def test_unknown_key_is_reported_with_its_name(tmp_path: Path) -> None:
     path = write(tmp_path, variant(("day: {headcount: 18}", "day: {headcont: 18}")))
     problems, text = problems_of(path)
-    assert Problem(
-        path="pools.agents.shifts.day.headcont", message="unknown key (got 'headcont')"
-    ) in problems
+    assert (
+        Problem(path="pools.agents.shifts.day.headcont", message="unknown key (got 'headcont')")
+        in problems
+    )
     # The real field is then missing too, and that is said as well.
-    assert Problem(
-        path="pools.agents.shifts.day.headcount", message="required field is missing"
-    ) in problems
-    assert f"{path}: pools.agents.shifts.day.headcont: unknown key (got 'headcont')" in text.splitlines()
+    assert (
+        Problem(path="pools.agents.shifts.day.headcount", message="required field is missing")
+        in problems
+    )
+    assert (
+        f"{path}: pools.agents.shifts.day.headcont: unknown key (got 'headcont')"
+        in text.splitlines()
+    )
 
 
 def test_missing_required_field(tmp_path: Path) -> None:
-    path = write(tmp_path, variant(("    handle_time: {dist: lognormal, mean: 5min, cv: 0.8}\n", "")))
+    path = write(
+        tmp_path, variant(("    handle_time: {dist: lognormal, mean: 5min, cv: 0.8}\n", ""))
+    )
     problems, text = problems_of(path)
-    assert problems == [Problem(path="channels.phone.handle_time", message="required field is missing")]
+    assert problems == [
+        Problem(path="channels.phone.handle_time", message="required field is missing")
+    ]
     assert text == f"{path}: channels.phone.handle_time: required field is missing"
 
 
@@ -179,7 +193,10 @@ def test_negative_headcount(tmp_path: Path) -> None:
 
 
 def test_priorities_must_add_up_to_one(tmp_path: Path) -> None:
-    path = write(tmp_path, variant(("kind: voice", "kind: voice\n    priorities: {urgent: 0.5, general: 0.4}")))
+    path = write(
+        tmp_path,
+        variant(("kind: voice", "kind: voice\n    priorities: {urgent: 0.5, general: 0.4}")),
+    )
     problems, _ = problems_of(path)
     assert len(problems) == 1
     assert problems[0].path.startswith("channels.phone")
@@ -189,7 +206,9 @@ def test_priorities_must_add_up_to_one(tmp_path: Path) -> None:
 
 def test_hourly_profile_needs_24_values(tmp_path: Path) -> None:
     profile = ", ".join(["1"] * 23)
-    path = write(tmp_path, variant(("{per_day: 600}", f"{{per_day: 600, hourly_profile: [{profile}]}}")))
+    path = write(
+        tmp_path, variant(("{per_day: 600}", f"{{per_day: 600, hourly_profile: [{profile}]}}"))
+    )
     problems, text = problems_of(path)
     assert problems == [
         Problem(
@@ -197,13 +216,17 @@ def test_hourly_profile_needs_24_values(tmp_path: Path) -> None:
             message="needs exactly 24 hourly values (got 23)",
         )
     ]
-    assert text.endswith("channels.phone.volume.hourly_profile: needs exactly 24 hourly values (got 23)")
+    assert text.endswith(
+        "channels.phone.volume.hourly_profile: needs exactly 24 hourly values (got 23)"
+    )
 
 
 # -- cross references -----------------------------------------------------------
 
 UNKNOWN_CHANNEL = (("channels: [phone]", "channels: [phone, fax]"),)
-UNKNOWN_DEPARTMENT = (("kind: voice", "kind: voice\n    escalation: {department: billing, share: 0.1}"),)
+UNKNOWN_DEPARTMENT = (
+    ("kind: voice", "kind: voice\n    escalation: {department: billing, share: 0.1}"),
+)
 
 
 def test_unknown_channel_in_a_pool_message(tmp_path: Path) -> None:
@@ -215,7 +238,9 @@ def test_unknown_channel_in_a_pool_message(tmp_path: Path) -> None:
 def test_unknown_department_message(tmp_path: Path) -> None:
     path = write(tmp_path, variant(*UNKNOWN_DEPARTMENT))
     _, text = problems_of(path)
-    assert text == f"{path}: channels.phone.escalation.department: unknown department (got 'billing')"
+    assert (
+        text == f"{path}: channels.phone.escalation.department: unknown department (got 'billing')"
+    )
 
 
 def test_two_unknown_channels_have_their_path(tmp_path: Path) -> None:
@@ -227,22 +252,13 @@ def test_two_unknown_channels_have_their_path(tmp_path: Path) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a single cross-reference problem gets path '' and the whole "
-    "'pools.agents.channels: unknown channel' text as its message (scenario._problems only "
-    "splits multi-line messages); with two such problems the path is filled in",
-)
 def test_unknown_channel_in_a_pool_problem_has_its_path(tmp_path: Path) -> None:
     problems, _ = problems_of(write(tmp_path, variant(*UNKNOWN_CHANNEL)))
-    assert problems == [Problem(path="pools.agents.channels", message="unknown channel (got 'fax')")]
+    assert problems == [
+        Problem(path="pools.agents.channels", message="unknown channel (got 'fax')")
+    ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: same as above for an unknown escalation department: path '' instead of "
-    "'channels.phone.escalation.department'",
-)
 def test_unknown_department_problem_has_its_path(tmp_path: Path) -> None:
     problems, _ = problems_of(write(tmp_path, variant(*UNKNOWN_DEPARTMENT)))
     assert problems == [
@@ -296,12 +312,6 @@ def test_several_problems_are_reported_at_once(tmp_path: Path) -> None:
     assert all(line.startswith(f"{path}: ") for line in text.splitlines())
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (README: 'Every problem in a file is reported at once'): cross-reference "
-    "checks are a model validator that only runs when every field is valid, so a file with "
-    "a negative headcount and an unknown channel reports only the headcount",
-)
 def test_field_and_cross_reference_problems_are_reported_at_once(tmp_path: Path) -> None:
     path = write(tmp_path, variant(("headcount: 3", "headcount: -3"), *UNKNOWN_CHANNEL))
     problems, _ = problems_of(path)
@@ -333,13 +343,6 @@ def test_missing_file(tmp_path: Path) -> None:
 BAD_DATE = (("start: 2026-03-02", "start: 2026-02-30"),)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="BUG: an impossible date (2026-02-30) makes PyYAML's timestamp constructor raise "
-    "a plain ValueError ('day is out of range for month') that load_scenario does not turn "
-    "into a ScenarioError",
-)
 def test_impossible_date_is_a_scenario_error(tmp_path: Path) -> None:
     problems, _ = problems_of(write(tmp_path, variant(*BAD_DATE)))
     assert len(problems) == 1
@@ -404,11 +407,6 @@ def test_cli_validate_bad_file_in_a_real_process(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: 'shiftsim validate' on a file with an impossible date (2026-02-30) dies with "
-    "an uncaught ValueError (traceback) instead of a one-line message and exit code 1",
-)
 def test_cli_validate_impossible_date(tmp_path: Path) -> None:
     path = write(tmp_path, variant(*BAD_DATE))
     assert_clean_failure(invoke("validate", str(path)), path)

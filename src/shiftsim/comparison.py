@@ -35,8 +35,9 @@ def _per_replication(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(invalid="ignore", divide="ignore"):
         sl = met.sum(axis=2) / elig.sum(axis=2)
         day_sl = met / elig
-        ok = np.where(elig > 0, day_sl >= goals[None, :, None] - 1e-12, np.nan)
-        p = np.nanmean(ok, axis=2)
+        has = elig > 0
+        ok = (day_sl >= goals[None, :, None] - 1e-12) & has
+        p = ok.sum(axis=2) / has.sum(axis=2)  # NaN where no day had an eligible contact
     return sl, p
 
 

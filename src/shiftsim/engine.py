@@ -385,11 +385,21 @@ class _Engine:
         load, on_duty = self.load, self.on_duty
         if w < FULL:
             partial, in_partial = pool.partial, self.in_partial
+            skipped: list[int] = []
+            found = -1
             while partial:
                 a = partial.popleft()
                 in_partial[a] = False
-                if on_duty[a] and 0 < load[a] <= FULL - w:
-                    return a
+                if on_duty[a] and 0 < load[a] < FULL:
+                    if load[a] <= FULL - w:
+                        found = a
+                        break
+                    skipped.append(a)  # has a slot, but not for a chat this big
+            for a in reversed(skipped):
+                partial.appendleft(a)
+                in_partial[a] = True
+            if found >= 0:
+                return found
         idle = pool.idle
         while idle:
             a = idle.popleft()

@@ -79,8 +79,10 @@ class RunResult:
             sl = _clip01(ratio_ci(met[:, k].sum(axis=1), elig[:, k].sum(axis=1)))
             with np.errstate(invalid="ignore", divide="ignore"):
                 day_sl = met[:, k] / elig[:, k]
-            ok = np.where(elig[:, k] > 0, day_sl >= t.goal - 1e-12, np.nan)
-            per_rep = np.nanmean(np.where(np.isnan(ok), np.nan, ok), axis=1) if ok.size else ok
+            has = elig[:, k] > 0
+            days_met = ((day_sl >= t.goal - 1e-12) & has).sum(axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                per_rep = days_met / has.sum(axis=1)  # NaN for a replication with no eligible day
             out.append((sl, _clip01(mean_ci(per_rep))))
         return out
 

@@ -170,11 +170,16 @@ class Channel(_Model):
     bot: Bot | None = None
     escalation: Escalation | None = None
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Channel:
-        total = sum(self.priorities.values())
+    @field_validator("priorities")
+    @classmethod
+    def _sum_to_one(cls, v: dict[str, float]) -> dict[str, float]:
+        total = sum(v.values())
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"priorities must add up to 1 (got {total:g})")
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Channel:
         if self.kind != "chat" and self.concurrency != 1:
             raise ValueError(f"concurrency applies to chat channels only (got {self.concurrency})")
         if self.kind == "async" and (self.patience is not None or self.retry is not None):
@@ -371,35 +376,9 @@ class Scenario(_Model):
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
-        problems: list[str] = []
-        served: set[str] = set()
-        vip_served: set[str] = set()
-        for pname, pool in self.pools.items():
-            for ch in pool.channels:
-                if ch not in self.channels:
-                    problems.append(f"pools.{pname}.channels: unknown channel (got {ch!r})")
-                served.add(ch)
-                if pool.takes_vip:
-                    vip_served.add(ch)
-        for cname, ch in self.channels.items():
-            if cname not in served:
-                problems.append(f"channels.{cname}: no pool serves this channel")
-            elif ch.vip_share > 0 and cname not in vip_served:
-                problems.append(f"channels.{cname}.vip_share: no pool serving it takes VIPs")
-            if ch.escalation and ch.escalation.department not in self.departments:
-                problems.append(
-                    f"channels.{cname}.escalation.department: unknown department "
-                    f"(got {ch.escalation.department!r})"
-                )
-        for i, ev in enumerate(self.events):
-            for ch_name in ev.channels:
-                if ch_name not in self.channels:
-                    problems.append(f"events.{i}.channels: unknown channel (got {ch_name!r})")
-        for i, t in enumerate(self.targets or ()):
-            if t.channel not in self.channels:
-                problems.append(f"targets.{i}.channel: unknown channel (got {t.channel!r})")
+        problems = reference_problems(self.model_dump(by_alias=True))
         if problems:
-            raise ValueError("\n".join(problems))
+            raise ValueError(_CROSS + "\n".join(str(p) for p in problems))
         return self
 
     # -- derived views -------------------------------------------------------
@@ -434,6 +413,63 @@ class Scenario(_Model):
         data = self.model_dump(mode="json", by_alias=True)
         data["targets"] = [t.model_dump(mode="json", by_alias=True) for t in self.resolved_targets]
         return _clock_and_durations_to_text(data)
+
+
+_CROSS = "cross-references:\n"
+
+
+def reference_problems(data: Any) -> list[Problem]:
+    """Names that point nowhere (pool channels, departments, target channels...).
+
+    Works on raw, possibly invalid, scenario data so that these problems are
+    reported together with every other problem of a file.
+    """
+
+    def mapping(node: Any) -> dict[Any, Any]:
+        return node if isinstance(node, dict) else {}
+
+    def items(node: Any) -> list[Any]:
+        return list(node) if isinstance(node, list | tuple) else []
+
+    data = mapping(data)
+    channels = mapping(data.get("channels"))
+    departments = mapping(data.get("departments"))
+    problems: list[Problem] = []
+    served: set[str] = set()
+    vip_served: set[str] = set()
+    for pname, pool in mapping(data.get("pools")).items():
+        pool = mapping(pool)
+        for ch in items(pool.get("channels")):
+            if not isinstance(ch, str):
+                continue
+            if ch not in channels:
+                problems.append(Problem(path=f"pools.{pname}.channels",
+                                        message=f"unknown channel (got {ch!r})"))  # fmt: skip
+            served.add(ch)
+            if pool.get("takes_vip", True) is not False:
+                vip_served.add(ch)
+    for cname, ch in channels.items():
+        ch = mapping(ch)
+        if cname not in served:
+            problems.append(Problem(path=f"channels.{cname}", message="no pool serves this channel"))
+        elif isinstance(ch.get("vip_share"), int | float) and ch["vip_share"] > 0 and cname not in vip_served:
+            problems.append(Problem(path=f"channels.{cname}.vip_share",
+                                    message="no pool serving this channel takes VIPs"))  # fmt: skip
+        dept = mapping(ch.get("escalation")).get("department")
+        if isinstance(dept, str) and dept not in departments:
+            problems.append(Problem(path=f"channels.{cname}.escalation.department",
+                                    message=f"unknown department (got {dept!r})"))  # fmt: skip
+    for i, ev in enumerate(items(data.get("events"))):
+        for ch_name in mapping(mapping(ev).get("channels")):
+            if ch_name not in channels:
+                problems.append(Problem(path=f"events.{i}.channels",
+                                        message=f"unknown channel (got {ch_name!r})"))  # fmt: skip
+    for i, t in enumerate(items(data.get("targets"))):
+        ch_name = mapping(t).get("channel")
+        if isinstance(ch_name, str) and ch_name not in channels:
+            problems.append(Problem(path=f"targets.{i}.channel",
+                                    message=f"unknown channel (got {ch_name!r})"))  # fmt: skip
+    return problems
 
 
 def default_targets(channels: dict[str, Channel]) -> tuple[Target, ...]:
@@ -536,6 +572,18 @@ _UniqueKeyLoader.add_constructor(
 )
 
 
+def _construct_timestamp(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"not a valid date: {exc} (got {node.value!r})", node.start_mark
+        ) from None
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)  # type: ignore[arg-type]
+
+
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> Scenario:
     """Read and validate a scenario file.
 
@@ -579,7 +627,9 @@ def parse_scenario(
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(source, _problems(exc, data)) from None
+        problems = _problems(exc, data)
+        problems += [p for p in reference_problems(data) if p not in problems]
+        raise ScenarioError(source, problems) from None
 
 
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any], source: str) -> dict[str, Any]:
@@ -615,18 +665,14 @@ def _problems(exc: ValidationError, data: Any) -> list[Problem]:
         for prefix in ("Value error, ", "Assertion failed, "):
             msg = msg.removeprefix(prefix)
         etype = err["type"]
-        if etype == "value_error" and "\n" in msg and not err["loc"]:
-            # Cross-reference problems arrive as one multi-line message.
-            for line in msg.splitlines():
-                p, _, m = line.partition(": ")
-                problems.append(Problem(path=p, message=m))
-            continue
+        if etype == "value_error" and msg.startswith(_CROSS):
+            continue  # reported from the raw data by reference_problems()
         if etype == "missing":
             msg = "required field is missing"
         elif etype == "extra_forbidden":
             msg = f"unknown key (got {path.rsplit('.', 1)[-1]!r})"
         elif etype == "union_tag_invalid":
-            msg = f"{msg[0].lower()}{msg[1:]}"
+            msg = f"{msg[0].lower()}{msg[1:]} (got {err['ctx'].get('tag')!r})"
         elif "(got " not in msg:
             msg = f"{msg[0].lower()}{msg[1:]} (got {err['input']!r:.80})"
         problems.append(Problem(path=path, message=msg))

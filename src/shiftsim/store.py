@@ -180,8 +180,12 @@ class ResultsFolder:
         """Store one finished replication (called as each one arrives)."""
         name = f"rep-{metrics.index:04d}"
         arrays = {f.name: np.asarray(getattr(metrics, f.name)) for f in fields(metrics)}
-        _write_atomic(self.partial / "replications" / f"{name}.npz",
-                      lambda p: np.savez(p.open("wb"), **arrays))  # fmt: skip
+
+        def save(path: Path) -> None:
+            with path.open("wb") as fh:
+                np.savez(fh, **arrays)
+
+        _write_atomic(self.partial / "replications" / f"{name}.npz", save)
         if self.contacts and log is not None:
             frame = pd.DataFrame(log)
             frame.insert(0, "replication", np.int32(metrics.index))

@@ -1,0 +1,144 @@
+"""shiftsim benchmarks: speed against Ciw, plain SimPy and a heapq loop; scaling; memory.
+
+Run from the repository root (needs the ``bench`` extra for Ciw)::
+
+    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/python benchmarks/run.py            # full: 1,000,000 contacts, 3 rounds
+    .venv/bin/python benchmarks/run.py --quick    # 200,000 contacts, 1 round
+
+Every workload runs in a fresh process (so peak memory is its own) and the
+figures that matter are *ratios* between workloads measured in the same run:
+absolute speeds vary from machine to machine and from run to run. Writes
+``benchmarks/results/latest.json`` and prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+ERLANG_MEAN_WAIT = None  # filled from shiftsim.theory at run time
+
+
+def workload(name: str, contacts: int, agents: int = 50) -> dict:
+    out = subprocess.run(
+        [sys.executable, str(HERE / "workloads.py"), name, str(contacts), str(agents)],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def best_of(name: str, contacts: int, rounds: int, agents: int = 50) -> dict:
+    runs = [workload(name, contacts, agents) for _ in range(rounds)]
+    med = statistics.median(r["seconds"] for r in runs)
+    out = dict(min(runs, key=lambda r: abs(r["seconds"] - med)))
+    out["rate"] = out["contacts"] / out["seconds"]
+    return out
+
+
+def holiday(replications: int) -> dict:
+    t = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-c",
+         "import resource, sys, time\n"
+         "from shiftsim.scenario import load_scenario\n"
+         "from shiftsim.runner import run, executor_for, default_workers\n"
+         f"sc = load_scenario('scenarios/holiday.yaml', {{'replications': {replications}}})\n"
+         "t = time.perf_counter()\n"
+         "with executor_for(default_workers()) as ex:\n"
+         "    r = run(sc, executor=ex)\n"
+         "wall = time.perf_counter() - t\n"
+         "n = sum(m.n_contacts for m in r.metrics)\n"
+         "rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,"
+         " resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024\n"
+         "print(wall, n, rss, default_workers())\n"],
+        check=True, capture_output=True, text=True, cwd=ROOT,
+    )  # fmt: skip
+    wall, n, rss, workers = proc.stdout.split()
+    return {"replications": replications, "wall_s": float(wall), "contacts": int(n),
+            "rate": int(n) / float(wall), "peak_rss_mb": float(rss), "workers": int(workers),
+            "total_s": time.perf_counter() - t}  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="200k contacts, 1 round")
+    ap.add_argument("--contacts", type=int, default=None)
+    ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument("--no-ciw", action="store_true", help="skip Ciw (slowest)")
+    args = ap.parse_args()
+    n = args.contacts or (200_000 if args.quick else 1_000_000)
+    rounds = args.rounds or (1 if args.quick else 3)
+
+    from shiftsim.theory import erlang_c_asa, erlang_c_service_level
+
+    lam, mu = 0.9 * 50 / 300, 1 / 300
+    theory = {"mean_wait": erlang_c_asa(50, lam, mu),
+              "p_wait_20": float(erlang_c_service_level(50, lam, mu, 20.0))}  # fmt: skip
+    res: dict = {"machine": {"python": platform.python_version(), "cpu": platform.processor()
+                             or platform.machine(), "cores": _cores()},
+                 "contacts": n, "rounds": rounds, "theory": theory}  # fmt: skip
+
+    print(f"(a) M/M/50, load 0.9, mean handle 300 s, {n:,} contacts, median of {rounds}", flush=True)
+    names = ["engine", "heapq", "simpy"] + ([] if args.no_ciw else ["ciw"])
+    mm = {}
+    for name in names:
+        try:
+            mm[name] = best_of(name, n, rounds)
+        except subprocess.CalledProcessError as exc:  # e.g. Ciw not installed
+            print(f"  {name}: failed ({exc.stderr.strip().splitlines()[-1]})")
+    res["mm50"] = mm
+    eng = mm["engine"]["rate"]
+    print("\n| implementation | contacts/s | shiftsim engine is | peak RSS MB | mean wait s | P(W<=20s) |")
+    print("|---|---|---|---|---|---|")
+    for name, r in mm.items():
+        print(f"| {name} | {r['rate']:,.0f} | {eng / r['rate']:.2f}x | {r['peak_rss_mb']:.0f} "
+              f"| {r['mean_wait']:.2f} | {r['p_wait_20']:.3f} |")  # fmt: skip
+    print(f"| Erlang C | | | | {theory['mean_wait']:.2f} | {theory['p_wait_20']:.3f} |")
+    print(f"\nrecord size: {mm['engine']['record_bytes']:.0f} bytes per contact")
+
+    print("\n(b) scenarios/holiday.yaml, 30 replications, all cores", flush=True)
+    hol = holiday(30)
+    res["holiday"] = hol
+    print(f"wall {hol['wall_s']:.1f} s with {hol['workers']} worker(s), "
+          f"{hol['rate']:,.0f} contacts/s, peak RSS {hol['peak_rss_mb']:.0f} MB")  # fmt: skip
+
+    print("\n(c) scaling (engine only)", flush=True)
+    sizes = [n // 4, n // 2, n]
+    lin = {s: best_of("engine", s, 1) for s in sizes}
+    res["scaling_contacts"] = {str(s): r["seconds"] for s, r in lin.items()}
+    base = lin[sizes[0]]["seconds"] / lin[sizes[0]]["contacts"]
+    for s, r in lin.items():
+        per = r["seconds"] / r["contacts"]
+        print(f"  {r['contacts']:>9,} contacts: {r['seconds']:.2f} s, cost per contact x{per / base:.2f}")
+    agents = {}
+    for a in (10, 100, 1000):
+        agents[a] = best_of("engine", n // 2, 1, agents=a)
+    res["scaling_agents"] = {str(a): r["seconds"] / r["contacts"] for a, r in agents.items()}
+    per10 = agents[10]["seconds"] / agents[10]["contacts"]
+    for a, r in agents.items():
+        per = r["seconds"] / r["contacts"]
+        print(f"  {a:>5} agents: {1e6 * per:.2f} us per contact, x{per / per10:.2f} vs 10 agents")
+
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / "latest.json").write_text(json.dumps(res, indent=2))
+    print(f"\nwritten {out / 'latest.json'}")
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Common random numbers, compare() and sweep()."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import numpy as np
+import pytest
+
+import shiftsim
+from shiftsim.arrivals import Calendar, Contacts, generate_contacts
+from shiftsim.scenario import load_scenario
+
+
+@pytest.fixture(scope="module")
+def plan():
+    return load_scenario("scenarios/holiday.yaml", {"replications": 6, "horizon.days": 3,
+                                                     "horizon.start": "2026-12-23"})  # fmt: skip
+
+
+def test_public_api_is_deliberate() -> None:
+    assert sorted(shiftsim.__all__) == [
+        "Comparison", "RunResult", "Scenario", "ScenarioError", "compare", "load_results",
+        "load_scenario", "parse_scenario", "simulate", "sweep",
+    ]  # fmt: skip
+    for name in shiftsim.__all__:
+        assert getattr(shiftsim, name) is not None
+    with pytest.raises(AttributeError):
+        _ = shiftsim.not_a_thing  # type: ignore[attr-defined]
+
+
+def test_set_returns_a_changed_copy(plan) -> None:
+    other = plan.set("pools.frontline.shifts.night.headcount", 9)
+    assert other.pools["frontline"].shifts["night"].headcount == 9
+    assert plan.pools["frontline"].shifts["night"].headcount == 6  # unchanged
+    assert plan.with_() == plan  # the resolved dump loads back as the same scenario
+    with pytest.raises(shiftsim.ScenarioError, match=r"headcount.*\(got -1\)"):
+        plan.set("pools.frontline.shifts.night.headcount", -1)
+
+
+def test_crn_same_customers_whatever_the_staffing_or_bot(plan) -> None:
+    cal = Calendar.of(plan)
+    a = generate_contacts(plan, 3, cal)
+    staffed = generate_contacts(plan.set("pools.frontline.shifts.night.headcount", 2), 3, cal)
+    for f in fields(Contacts):
+        np.testing.assert_array_equal(getattr(a, f.name), getattr(staffed, f.name), err_msg=f.name)
+    # A better bot: the same customers and needs; only who the bot resolves changes,
+    # and every chat the weaker bot resolved the stronger one resolves too.
+    bot = generate_contacts(plan.set("channels.chat.bot.containment", 0.4), 3, cal)
+    for name in ("arrival", "channel", "priority", "vip", "patience", "bot_session", "dept_delay"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(bot, name), err_msg=name)
+    # Escalation needs are the same except for chats the stronger bot now resolves.
+    np.testing.assert_array_equal(a.department[~bot.contained], bot.department[~bot.contained])
+    assert (bot.contained >= a.contained).all() and bot.contained.sum() > a.contained.sum()
+    # Another replication is other customers.
+    assert not np.array_equal(generate_contacts(plan, 4, cal).arrival[:50], a.arrival[:50])
+
+
+def test_paired_differences_are_narrower_than_independent(plan) -> None:
+    more = plan.set("pools.frontline.shifts.day.headcount", 76)
+    comp = shiftsim.compare({"now": plan, "more": more})
+    d = comp.differences()
+    assert list(d["plan"].unique()) == ["more"]
+    row = d[d["target"] == "phone general answered <= 30min"].iloc[0]
+    # More day agents cannot make general calls wait longer in this plan.
+    assert row["service_level_diff"] > 0
+    paired = (row["service_level_diff_high"] - row["service_level_diff_low"]) / 2
+    assert row["service_level_half_width_independent"] > 2 * paired
+    t = comp.targets()
+    assert set(t["plan"]) == {"now", "more"}
+
+
+def test_identical_plans_differ_by_exactly_zero(plan) -> None:
+    d = shiftsim.compare({"a": plan, "b": plan.with_()}).differences()
+    assert (d["service_level_diff"].fillna(0) == 0).all()
+
+
+def test_compare_rejects_unlike_targets(plan) -> None:
+    other = plan.with_(targets=[{"channel": "phone", "within": "1min", "goal": 0.5}])
+    with pytest.raises(ValueError, match="other targets"):
+        shiftsim.compare({"a": plan, "b": other})
+
+
+def test_sweep_bot_containment(plan) -> None:
+    small = plan.with_(replications=3)
+    frame = shiftsim.sweep(small, "channels.chat.bot.containment", [0.0, 0.5])
+    assert set(frame["value"]) == {0.0, 0.5}
+    chat = frame[frame["target"] == "chat general answered <= 2h"]
+    assert len(chat) == 2
+    assert (frame["service_level"].between(0, 1)).all()
