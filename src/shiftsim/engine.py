@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
-from simpy.events import Timeout
+from simpy.core import NORMAL
 
 from .arrivals import Contacts
 from .durations import DAY
@@ -113,6 +113,22 @@ def simulate(
     customer brings is already in ``contacts``.
     """
     return _Engine(contacts, channels, pools, departments, roster, end, rng).run()
+
+
+class _Fact:
+    """A future fact on SimPy's event queue: exactly what ``Environment.step``
+    reads (``callbacks``, ``_ok``, ``_value``) and nothing more.
+
+    Scheduled with the public ``Environment.schedule``; a third cheaper to
+    create than a ``Timeout``, which matters at two events per contact.
+    """
+
+    __slots__ = ("callbacks", "_ok", "_value")
+
+    def __init__(self, callback: Callable[[_Fact], None], value: int):
+        self.callbacks = [callback]
+        self._ok = True
+        self._value = value
 
 
 class _Pool:
@@ -214,23 +230,39 @@ class _Engine:
             self.routes.append(per_vip)
         # Heaps an agent of each pool looks at: (heap, weight) pairs. Heap 0 of a
         # channel holds VIPs; pools that take no VIPs only see heap 1.
+        # Pools that see each queue, and per pool the number of queued items it
+        # can see: a freed agent whose pool sees nothing is parked at once.
+        self.waiting_viewers: list[list[list[int]]] = [[[], []] for _ in range(nch)]
+        self.backlog_viewers: list[list[list[int]]] = [[[], []] for _ in range(nch)]
+        self.pool_work = [0] * len(pools)
         self.pool_waiting = []
         self.pool_backlog = []
-        for p in self.pools:
-            heaps = (0, 1) if p.takes_vip else (1,)
-            self.pool_waiting.append(
-                [(self.waiting[ch][h], self.weight[ch]) for ch in p.channels
-                 if channels[ch].sync for h in heaps]
-            )  # fmt: skip
-            self.pool_backlog.append(
-                [(self.backlog[ch][h], self.weight[ch]) for ch in p.channels
-                 if not channels[ch].sync or channels[ch].escalates for h in heaps]
-            )  # fmt: skip
+        # Channels without VIPs never fill their VIP queues: agents need not look there.
+        has_vip = np.bincount(contacts.channel[contacts.vip], minlength=nch) > 0
+        for pi, p in enumerate(self.pools):
+            def heaps(ch: int, p: _Pool = p) -> tuple[int, ...]:
+                return (0, 1) if p.takes_vip and has_vip[ch] else (1,)
+
+            waiting, backlog = [], []
+            for ch in p.channels:
+                for h in heaps(ch):
+                    if channels[ch].sync:
+                        waiting.append((self.waiting[ch][h], self.weight[ch], self.waiting_viewers[ch][h]))
+                        self.waiting_viewers[ch][h].append(pi)
+                    if not channels[ch].sync or channels[ch].escalates:
+                        backlog.append((self.backlog[ch][h], self.weight[ch], self.backlog_viewers[ch][h]))
+                        self.backlog_viewers[ch][h].append(pi)
+            self.pool_waiting.append(waiting)
+            self.pool_backlog.append(backlog)
         self.seq = 0
+        # Bound once: looking a method up on every event costs a new bound-method object.
+        self.on_handled = self._handled
+        self.on_arrivals = self._arrivals
+        self.schedule = self.env.schedule
 
     # -- scheduling helpers --------------------------------------------------
-    def _at(self, delay: float, callback: Callable[[Timeout], None], value: int) -> None:
-        Timeout(self.env, delay, value).callbacks.append(callback)  # type: ignore[union-attr]
+    def _at(self, delay: float, callback: Callable[[_Fact], None], value: int) -> None:
+        self.schedule(_Fact(callback, value), NORMAL, delay)
 
     def run(self) -> EngineResult:
         if self.n_first:
@@ -253,12 +285,17 @@ class _Engine:
             return np.asarray(values, dtype=dtype)
 
         answered = col(self.answered, "f8")
+        handled = col(self.handled, "f8")
+        resolved = col(self.resolved, "f8")
+        department = col(self.department, "i1")
+        simple = (department < 0) & ~np.isnan(handled)
+        resolved[simple] = handled[simple]
         bot_end = col(self.bot_end, "f8")
         abandoned = col(self.abandoned, "f8")
         queued = col(self.queued, "f8")
         # Each attempt ends exactly one way; derived once here, not on the hot path.
         outcome = np.full(len(answered), Outcome.OPEN, dtype=np.int8)
-        outcome[~np.isnan(bot_end) & np.isnan(queued) & ~np.isnan(col(self.resolved, "f8"))] = (
+        outcome[~np.isnan(bot_end) & np.isnan(queued) & ~np.isnan(resolved)] = (
             Outcome.DEFLECTED
         )
         outcome[~np.isnan(answered)] = Outcome.ANSWERED
@@ -270,29 +307,31 @@ class _Engine:
             priority=col(self.priority, "i1"),
             vip=col(self.vip, "?"),
             outcome=outcome,
-            department=col(self.department, "i1"),
+            department=department,
             arrival=col(self.arrival, "f8"),
             bot_end=bot_end,
             queued=queued,
             answered=answered,
-            handled=col(self.handled, "f8"),
+            handled=handled,
             abandoned=abandoned,
             dept_response=col(self.dept_response, "f8"),
             closing_start=col(self.closing_start, "f8"),
-            resolved=col(self.resolved, "f8"),
+            resolved=resolved,
             agent=col(self.agent, "i4"),
             closing_agent=col(self.closing_agent, "i4"),
         )
 
     # -- arrivals ------------------------------------------------------------
-    def _arrivals(self, ev: Timeout) -> None:
+    def _arrivals(self, ev: _Fact) -> None:
         k: int = ev._value  # type: ignore[attr-defined]
-        now = self.env._now
+        env = self.env
+        now = env._now
         arrival = self.c_arrival
         n = self.n_first
+        bot = self.c_bot
         # Handle every arrival at this instant, then schedule the next one.
         while k < n and arrival[k] <= now:
-            if self.c_bot[k]:
+            if bot[k]:
                 bot_end = now + self.c_bot_session[k]
                 self.bot_end[k] = bot_end
                 if self.c_contained[k]:
@@ -304,13 +343,13 @@ class _Engine:
                 self._enqueue(k, self.c_patience[k])
             k += 1
         if k < n:
-            self._at(arrival[k] - now, self._arrivals, k)
+            self.schedule(_Fact(self.on_arrivals, k), NORMAL, arrival[k] - now)
 
-    def _bot_done(self, ev: Timeout) -> None:
+    def _bot_done(self, ev: _Fact) -> None:
         i: int = ev._value  # type: ignore[attr-defined]
         self._enqueue(i, self.c_patience[i])
 
-    def _retry(self, ev: Timeout) -> None:
+    def _retry(self, ev: _Fact) -> None:
         prev: int = ev._value  # type: ignore[attr-defined]
         i = len(self.state)
         for column, value in (
@@ -338,36 +377,53 @@ class _Engine:
         vip = self.vip[i]
         w = self.weight[ch]
         for pool in self.routes[ch][vip]:
-            a = self._take_agent(pool, w)
+            if w == FULL:
+                # Inlined _take_agent for whole-agent work: the hottest path.
+                idle = pool.idle
+                a = -1
+                while idle:
+                    a = idle.popleft()
+                    self.in_idle[a] = False
+                    if self.on_duty[a] and not self.load[a]:
+                        break
+                    a = -1
+            else:
+                a = self._take_agent(pool, w)
             if a >= 0:
-                # Inlined _start: this is the hottest path of the engine.
-                self.state[i] = _SERVING
+                # Inlined _start. The contact was never queued, so no stale queue
+                # entry or timer can look at its state before _handled sets it.
                 self.answered[i] = now
                 self.agent[i] = a
                 self.load[a] += w
-                Timeout(self.env, self.c_handle[self.origin[i]], i).callbacks.append(  # type: ignore[union-attr]
-                    self._handled
-                )
+                self.schedule(_Fact(self.on_handled, i), NORMAL, self.c_handle[self.origin[i]])
                 if w < FULL:
                     self._assigned(pool, a)
                 return
         self.state[i] = _WAITING
+        work = self.pool_work
         if self.sync[ch]:
             heapq.heappush(self.waiting[ch][1 - vip], (self.priority[i], 1 - vip, now, i))
+            for p in self.waiting_viewers[ch][1 - vip]:
+                work[p] += 1
             if patience < math.inf:
                 self._at(patience, self._patience_out, i)
         else:
             self.seq += 1
             due = self.c_due[self.origin[i]]
             heapq.heappush(self.backlog[ch][1 - vip], (due, 1 - vip, self.seq, i))
+            for p in self.backlog_viewers[ch][1 - vip]:
+                work[p] += 1
 
-    def _patience_out(self, ev: Timeout) -> None:
+    def _patience_out(self, ev: _Fact) -> None:
         i: int = ev._value  # type: ignore[attr-defined]
         if self.state[i] != _WAITING:
             return
         now = self.env._now
         self.state[i] = _DONE
         self.abandoned[i] = now
+        work = self.pool_work
+        for p in self.waiting_viewers[self.channel[i]][1 - self.vip[i]]:
+            work[p] -= 1  # its queue entry is now stale
         rules = self.rules[self.channel[i]]
         if (
             rules.retry_share > 0
@@ -420,9 +476,9 @@ class _Engine:
         self.answered[i] = self.env._now
         self.agent[i] = a
         self.load[a] += w
-        Timeout(self.env, self.c_handle[self.origin[i]], i).callbacks.append(self._handled)  # type: ignore[union-attr]
+        self.schedule(_Fact(self.on_handled, i), NORMAL, self.c_handle[self.origin[i]])
 
-    def _handled(self, ev: Timeout) -> None:
+    def _handled(self, ev: _Fact) -> None:
         i: int = ev._value  # type: ignore[attr-defined]
         now = self.env._now
         self.handled[i] = now
@@ -430,18 +486,23 @@ class _Engine:
         self.load[a] -= self.weight[self.channel[i]]
         o = self.origin[i]
         dept = self.c_department[o]
-        if dept < 0:
-            self.state[i] = _DONE
-            self.resolved[i] = now
-        else:
+        # Not escalated: resolved when handled (filled in by _log; nothing reads it here).
+        if dept >= 0:
             self.state[i] = _ESCALATED
             self.department[i] = dept
             inside = _inside(now % DAY, self.dept_hours[dept])
             delay = self.c_dept_delay[o] if inside else self.c_dept_delay_off[o]
             self._at(delay, self._dept_answer, i)
-        self._agent_free(a)
+        # Inlined _agent_free for the common case: on duty, now idle, nothing queued.
+        p = self.agent_pool[a]
+        if self.on_duty[a] and not self.pool_work[p] and not self.load[a]:
+            if not self.in_idle[a]:
+                self.pools[p].idle.append(a)
+                self.in_idle[a] = True
+        else:
+            self._agent_free(a)
 
-    def _dept_answer(self, ev: Timeout) -> None:
+    def _dept_answer(self, ev: _Fact) -> None:
         i: int = ev._value  # type: ignore[attr-defined]
         self.dept_response[i] = self.env._now
         self.state[i] = _CLOSABLE
@@ -458,6 +519,8 @@ class _Engine:
         due = self.arrival[i] + self.rules[ch].resolution_due[self.priority[i]]
         self.seq += 1
         heapq.heappush(self.backlog[ch][1 - vip], (due, 1 - vip, self.seq, i))
+        for p in self.backlog_viewers[ch][1 - vip]:
+            self.pool_work[p] += 1
 
     def _start_closing(self, i: int, a: int, w: int) -> None:
         self.state[i] = _CLOSING
@@ -466,7 +529,7 @@ class _Engine:
         self.load[a] += w
         self._at(self.c_closing[self.origin[i]], self._closed, i)
 
-    def _closed(self, ev: Timeout) -> None:
+    def _closed(self, ev: _Fact) -> None:
         i: int = ev._value  # type: ignore[attr-defined]
         self.resolved[i] = self.env._now
         self.state[i] = _DONE
@@ -482,39 +545,8 @@ class _Engine:
                 self.duty_leave[self.duty_of[a]] = self.env._now
             return
         p = self.agent_pool[a]
-        state = self.state
-        heappop = heapq.heappop
-        while True:
-            free = FULL - load[a]
-            best = None
-            best_heap = None
-            for heap, w in self.pool_waiting[p]:
-                if w > free:
-                    continue
-                while heap and state[heap[0][3]] != _WAITING:
-                    heappop(heap)
-                if heap and (best is None or heap[0] < best):
-                    best, best_heap = heap[0], heap
-            if best is not None:
-                heappop(best_heap)  # type: ignore[arg-type]
-                i = best[3]
-                self._start(i, a, self.weight[self.channel[i]])
-                continue
-            for heap, w in self.pool_backlog[p]:
-                if w > free:
-                    continue
-                while heap and state[heap[0][3]] not in (_WAITING, _CLOSABLE):
-                    heappop(heap)
-                if heap and (best is None or heap[0] < best):
-                    best, best_heap = heap[0], heap
-            if best is None:
-                break
-            heappop(best_heap)  # type: ignore[arg-type]
-            i = best[3]
-            if state[i] == _CLOSABLE:
-                self._start_closing(i, a, self.weight[self.channel[i]])
-            else:
-                self._start(i, a, self.weight[self.channel[i]])
+        if self.pool_work[p]:
+            self._find_work(a, p)
         pool = self.pools[p]
         if load[a] == 0:
             if not self.in_idle[a]:
@@ -524,8 +556,45 @@ class _Engine:
             pool.partial.append(a)
             self.in_partial[a] = True
 
+    def _find_work(self, a: int, p: int) -> None:
+        """Give agent ``a`` (pool ``p``) queued work while it has room and there is any."""
+        load = self.load
+        state = self.state
+        work = self.pool_work
+        heappop = heapq.heappop
+        while work[p]:
+            free = FULL - load[a]
+            best = None
+            best_heap: list[tuple] = []
+            viewers: list[int] = []
+            for heap, w, seen_by in self.pool_waiting[p]:
+                if w > free:
+                    continue
+                while heap and state[heap[0][3]] != _WAITING:
+                    heappop(heap)
+                if heap and (best is None or heap[0] < best):
+                    best, best_heap, viewers = heap[0], heap, seen_by
+            if best is None:
+                for heap, w, seen_by in self.pool_backlog[p]:
+                    if w > free:
+                        continue
+                    while heap and state[heap[0][3]] not in (_WAITING, _CLOSABLE):
+                        heappop(heap)
+                    if heap and (best is None or heap[0] < best):
+                        best, best_heap, viewers = heap[0], heap, seen_by
+            if best is None:
+                return
+            heappop(best_heap)
+            for q in viewers:
+                work[q] -= 1
+            i = best[3]
+            if state[i] == _CLOSABLE:
+                self._start_closing(i, a, self.weight[self.channel[i]])
+            else:
+                self._start(i, a, self.weight[self.channel[i]])
+
     # -- duty ----------------------------------------------------------------
-    def _duty(self, ev: Timeout) -> None:
+    def _duty(self, ev: _Fact) -> None:
         k: int = ev._value  # type: ignore[attr-defined]
         changes = self._duty_changes
         now = self.env._now
