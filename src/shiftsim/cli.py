@@ -255,6 +255,21 @@ def compare(
     print_comparison(comparison, Console())
 
 
+@main.command("report")
+@click.argument("folder", type=click.Path(file_okay=False))
+def report_command(folder: str) -> None:
+    """Write report.html and summary.md into the results FOLDER of a run."""
+    from .htmlreport import write_report
+    from .store import OutputError
+
+    try:
+        path = write_report(folder)
+    except OutputError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    click.echo(f"Report: {path}\nSummary: {path.with_name('summary.md')}")
+
+
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 def validate(scenario: str) -> None:
@@ -265,3 +280,28 @@ def validate(scenario: str) -> None:
         f"{scenario}: OK ({len(sc.channels)} channel(s), {len(sc.pools)} pool(s), "
         f"{n_targets} target(s), {sc.horizon.days} day(s))"
     )
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@_scenario_options
+@_executor_options
+def check(
+    scenario: str,
+    replications: int | None,
+    seed: int | None,
+    days: int | None,
+    sets: tuple[str, ...],
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """Compare SCENARIO hour by hour with a planner's stationary Erlang C/A figure."""
+    sc = _load(scenario, _overrides(replications, seed, days, sets))
+
+    from .check import check_scenario, print_check
+    from .runner import default_workers, executor_for
+
+    n_workers = max(1, min(workers or default_workers(), sc.replications))
+    with executor_for(n_workers, scheduler) as executor:
+        checks = check_scenario(sc, executor)
+    print_check(checks, sc)

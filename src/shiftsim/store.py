@@ -80,7 +80,7 @@ def _write_atomic(path: Path, write: Any) -> None:
 def _write_table(frame: pd.DataFrame, path_stem: Path, fmt: str) -> None:
     path = path_stem.with_suffix(f".{fmt}")
     if fmt == "parquet":
-        _write_atomic(path, lambda p: frame.to_parquet(p, index=False))
+        _write_atomic(path, lambda p: frame.to_parquet(p, index=False, compression="zstd"))
     else:
         _write_atomic(path, lambda p: frame.to_csv(p, index=False))
 

@@ -1,0 +1,270 @@
+"""The meeting-ready report: report.html and summary.md written into a results folder.
+
+The browser tests render the report in Debian's Chromium (installed by
+scripts/test.sh) and are skipped, with the reason, when it is not on PATH.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.image as mpimg  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from click.testing import CliRunner, Result  # noqa: E402
+
+from shiftsim.cli import main  # noqa: E402
+from shiftsim.htmlreport import write_report  # noqa: E402
+from shiftsim.runner import replicate  # noqa: E402
+from shiftsim.scenario import load_scenario  # noqa: E402
+from shiftsim.store import OutputError, ResultsFolder  # noqa: E402
+
+SMALL = Path(__file__).with_name("data") / "small_center.yaml"
+
+# One channel, one target: a report that is quick to draw.
+TINY = """\
+name: tiny
+horizon: {start: 2026-03-02, days: 2}
+replications: 2
+channels:
+  phone:
+    kind: voice
+    volume: {per_day: 200}
+    handle_time: {dist: exponential, mean: 5min}
+pools:
+  agents:
+    channels: [phone]
+    shifts: {day: {headcount: 4}, evening: {headcount: 2}, night: {headcount: 1}}
+targets:
+  - {channel: phone, within: 1min, goal: 0.8}
+"""
+
+
+def invoke(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A complete run of the small center and its report, by ``shiftsim report``."""
+    out = tmp_path_factory.mktemp("run") / "small"
+    result = invoke("run", SMALL, "--out", out, "--no-contacts", "--workers", "1", "-q")
+    assert result.exit_code == 0, result.output
+    assert not (out / "report.html").exists()
+    result = invoke("report", out)
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Report: {out / 'report.html'}\nSummary: {out / 'summary.md'}\n"
+    return out
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY)
+    return path
+
+
+@pytest.fixture(scope="module")
+def page(folder: Path) -> str:
+    return (folder / "report.html").read_text(encoding="utf-8")
+
+
+def row_of(page: str, label: str) -> str:
+    """The HTML table row whose first cell is ``label``."""
+    rows = re.findall(r"<tr>(?:(?!</tr>).)*</tr>", page, flags=re.S)
+    cell = f">{html.escape(label)}</td>"
+    (row,) = [r for r in rows if cell in r.split("</td>", 1)[0] + "</td>"]
+    return row
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.1f}"
+
+
+def test_run_report_writes_both_files_atomically(folder: Path) -> None:
+    assert (folder / "report.html").is_file()
+    assert (folder / "summary.md").is_file()
+    assert not [p.name for p in folder.iterdir() if ".tmp-" in p.name]
+
+
+def test_targets_table_matches_targets_csv(folder: Path, page: str) -> None:
+    targets = pd.read_csv(folder / "targets.csv")
+    assert len(targets) == 4
+    for _, t in targets.iterrows():
+        row = row_of(page, t["target"])
+        low, high = pct(t["service_level_low"]), pct(t["service_level_high"])
+        sl = f"{pct(t['service_level'])}% ({low}–{high})"
+        p = f"{pct(t['p_meet'])}% ({pct(t['p_meet_low'])}–{pct(t['p_meet_high'])})"
+        assert sl in row and p in row, (t["target"], row)
+        assert f"{pct(t['goal'])}%" in row
+        colour = "good" if t["p_meet"] >= 0.9 else "risk" if t["p_meet"] >= 0.5 else "bad"
+        assert f'class="num {colour}"' in row
+
+
+def test_summary_matches_targets_csv(folder: Path) -> None:
+    summary = (folder / "summary.md").read_text(encoding="utf-8")
+    targets = pd.read_csv(folder / "targets.csv")
+    assert summary.startswith("# Staffing plan: small\n")
+    assert "**Status**: COMPLETE: 3 of 3 replications" in summary
+    for _, t in targets.iterrows():
+        (line,) = [ln for ln in summary.splitlines() if ln.startswith(f"| {t['target']} |")]
+        assert f"{pct(t['service_level'])}% ({pct(t['service_level_low'])}–" in line
+        assert f"| {pct(t['p_meet'])}% ({pct(t['p_meet_low'])}–{pct(t['p_meet_high'])}) |" in line
+
+
+def test_report_is_self_contained(page: str) -> None:
+    assert not re.search(r"https?://", page)
+    assert "<script" not in page and "<link" not in page and "url(" not in page
+    sources = re.findall(r'src="([^"]*)"', page)
+    assert len(sources) >= 10  # every chart of the small center
+    assert all(s.startswith("data:image/png;base64,") for s in sources)
+    assert page.count("<img ") == len(sources)
+
+
+def test_report_contents(folder: Path, page: str) -> None:
+    sc = load_scenario(SMALL)
+    for text in ("Plan summary", "COMPLETE", "Response targets", "Channels", "Shifts",
+                 "Key assumptions", "Christmas Eve", "Seed", "Chatbot / IVR", "Escalation",
+                 "Wait before first response: email", "Occupancy by shift"):  # fmt: skip
+        assert text in page, text
+    for name in sc.channels:
+        assert f'<td class="">{name}</td>' in page
+    meta = json.loads((folder / "metadata.json").read_text())
+    assert meta["scenario_hash"] in page
+    assert "INTERRUPTED" not in page
+
+
+def test_run_report_flag_writes_the_report(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = invoke("run", tiny, "--out", out, "--no-contacts", "--workers", "1", "-q", "--report")
+    assert result.exit_code == 0, result.output
+    assert f"Report: {out / 'report.html'}" in result.output
+    assert (out / "report.html").is_file() and (out / "summary.md").is_file()
+    assert "phone answered &lt;= 1min" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_report_without_targets(tiny: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = ("--days", "1", "-r", "1", "--set", "targets=[]", "--no-contacts", "-w", "1", "-q")
+    result = invoke("run", tiny, "--out", out, *args, "--report")
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "No response targets are defined in this scenario." in page
+    assert "Arrivals vs agents on duty" in page and "Occupancy by shift" in page
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert "**No response targets are defined in this scenario.**" in summary
+
+
+def test_report_command_rejects_what_is_not_a_results_folder(tmp_path: Path) -> None:
+    (tmp_path / "stray.txt").write_text("not results")
+    for bad in (tmp_path, tmp_path / "missing"):
+        result = invoke("report", bad)
+        assert result.exit_code == 1
+        assert isinstance(result.exception, SystemExit)  # a message, not a traceback
+        assert result.output == f"{bad} is not a shiftsim results folder (no metadata.json)\n"
+
+
+def test_unreadable_folder_is_an_output_error(folder: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    shutil.copy(folder / "metadata.json", broken / "metadata.json")  # no scenario.yaml
+    with pytest.raises(OutputError, match="broken: cannot read the results"):
+        write_report(broken)
+
+
+def test_interrupted_run_is_flagged(tiny: Path, tmp_path: Path) -> None:
+    sc = load_scenario(tiny)
+    results = ResultsFolder(tmp_path / "cut", sc, str(tiny), contacts=False)
+    metrics, _ = replicate(sc, 0)
+    results.add(metrics, None)
+    results.finish(wall_time=1.0)
+    path = write_report(tmp_path / "cut")
+    page = path.read_text(encoding="utf-8")
+    assert re.search(r'<div class="banner warn" id="status">INTERRUPTED: only 1 of 2 ', page)
+    assert "One replication: no confidence interval can be given." in page
+    summary = (tmp_path / "cut" / "summary.md").read_text(encoding="utf-8")
+    assert "> **INTERRUPTED**: only 1 of 2 replications finished" in summary
+    assert "**Status**: INTERRUPTED: 1 of 2 replications" in summary
+
+
+# -- in a real browser --------------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium")
+browser = pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium not on PATH (scripts/test.sh installs Debian's chromium)"
+)
+
+# Reports, in the rendered DOM, how many images the browser decoded. Test-only:
+# the report itself has no script.
+PROBE = """<script>window.addEventListener('load', () => {
+  const imgs = Array.from(document.images);
+  document.body.setAttribute('data-images', imgs.length);
+  document.body.setAttribute('data-decoded',
+    imgs.filter(i => i.complete && i.naturalWidth > 0).length);
+});</script>"""
+
+
+def chromium(tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    command = [
+        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+        "--no-first-run", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", f"--user-data-dir={tmp / 'profile'}", "--enable-logging=stderr",
+        "--v=0", *args,
+    ]  # fmt: skip
+    return subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
+
+
+def console_messages(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if ":CONSOLE" in line]
+
+
+@browser
+@pytest.mark.browser
+def test_browser_screenshot_is_not_blank(folder: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "report.png"
+    url = (folder / "report.html").resolve().as_uri()
+    proc = chromium(tmp_path, f"--screenshot={shot}", "--window-size=1400,3000", url)
+    assert shot.is_file(), proc.stderr[-2000:]
+    assert console_messages(proc.stderr) == []
+    pixels = mpimg.imread(shot)[..., :3]
+    assert pixels.shape[:2] == (3000, 1400)
+    not_white = (pixels < 0.95).any(axis=2).mean()
+    assert not_white > 0.05, f"only {not_white:.1%} of the screenshot is not white"
+    assert pixels.std() > 0.05
+    # The red, amber and green of the targets table are on the first screen.
+    for rgb in ((0xFF, 0xEB, 0xEE), (0xFF, 0xF4, 0xE0), (0xE8, 0xF5, 0xE9)):
+        match = np.all(np.abs(pixels - np.array(rgb) / 255) < 0.01, axis=2)
+        assert match.sum() > 1000, rgb
+
+
+@browser
+@pytest.mark.browser
+def test_browser_renders_every_image_without_console_errors(
+    folder: Path, page: str, tmp_path: Path
+) -> None:
+    n_images = page.count("<img ")
+    dom = chromium(tmp_path, "--dump-dom", (folder / "report.html").resolve().as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert dom.stdout.count("<img ") == n_images
+    assert dom.stdout.count('src="data:image/png;base64,') == n_images
+    assert console_messages(dom.stderr) == []
+
+    probe = tmp_path / "probe.html"
+    probe.write_text(page.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    run = chromium(tmp_path, "--virtual-time-budget=5000", "--dump-dom", probe.as_uri())
+    body = re.search(r"<body[^>]*>", run.stdout)
+    assert body is not None, run.stderr[-2000:]
+    assert f'data-images="{n_images}"' in body.group(0)
+    assert f'data-decoded="{n_images}"' in body.group(0), body.group(0)
+    assert console_messages(run.stderr) == []
