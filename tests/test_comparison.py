@@ -21,7 +21,7 @@ def plan():
 def test_public_api_is_deliberate() -> None:
     assert sorted(shiftsim.__all__) == [
         "Comparison", "RunResult", "Scenario", "ScenarioError", "compare", "load_results",
-        "load_scenario", "parse_scenario", "simulate", "sweep",
+        "load_scenario", "parse_scenario", "plotting", "simulate", "sweep",
     ]  # fmt: skip
     for name in shiftsim.__all__:
         assert getattr(shiftsim, name) is not None
@@ -88,3 +88,9 @@ def test_sweep_bot_containment(plan) -> None:
     chat = frame[frame["target"] == "chat general answered <= 2h"]
     assert len(chat) == 2
     assert (frame["service_level"].between(0, 1)).all()
+    ax = shiftsim.plotting.sweep_chart(frame, targets=["chat general answered <= 2h"])
+    (line,) = ax.get_lines()
+    np.testing.assert_allclose(line.get_xdata(), [0.0, 0.5])
+    np.testing.assert_allclose(line.get_ydata(), chat["p_meet"])
+    with pytest.raises(ValueError, match="no target"):
+        shiftsim.plotting.sweep_chart(frame, targets=["nope"])

@@ -9,6 +9,7 @@ The public API, for scripts and notebooks::
     night6 = plan.set("pools.frontline.shifts.night.headcount", 6)
     shiftsim.compare({"now": plan, "night 6": night6}).differences()
     shiftsim.sweep(plan, "channels.chat.bot.containment", [0.1, 0.2, 0.3])
+    shiftsim.plotting.target_probabilities(result)   # charts take ax=, return the Axes
 
 Everything not listed in ``__all__`` is internal and may change.
 """
@@ -32,6 +33,7 @@ _HOME = {
     "Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
     "parse_scenario": "scenario",
 }  # fmt: skip
+_MODULES = {"plotting"}  # public submodules, imported on first use
 
 __all__ = [
     "Comparison",
@@ -42,6 +44,7 @@ __all__ = [
     "load_results",
     "load_scenario",
     "parse_scenario",
+    "plotting",
     "simulate",
     "sweep",
 ]
@@ -50,6 +53,8 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     if name in _HOME:
         return getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
+    if name in _MODULES:
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'shiftsim' has no attribute {name!r}")
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "rag_colour",
     "service_level_over_time",
     "shift_occupancy",
+    "sweep_chart",
     "target_probabilities",
     "wait_distribution",
 ]
@@ -917,4 +918,47 @@ def meet_heatmap(
         ax, f"P(hour meets goal): {t.label} (goal {t.goal:.0%})", "hour of day (grey: no contacts)"
     )
     ax.spines[["top", "right"]].set_visible(True)
+    return ax
+
+
+def sweep_chart(
+    frame: pd.DataFrame,
+    metric: str = "p_meet",
+    targets: Sequence[str] | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """One line per target against the swept parameter, from :func:`shiftsim.sweep`'s frame.
+
+    ``metric`` is ``"p_meet"`` (probability that a day meets the goal, the
+    default) or ``"service_level"``; the 95% interval is shaded. ``targets``
+    picks target labels (default: all).
+    """
+    if metric not in ("p_meet", "service_level"):
+        raise ValueError(f"metric must be 'p_meet' or 'service_level' (got {metric!r})")
+    ax = _axes(ax, (12, 6.5))
+    if frame.empty:
+        _no_data(ax, "empty sweep")
+        _finish(ax, "Sweep")
+        return ax
+    param = str(frame["param"].iloc[0])
+    labels = list(dict.fromkeys(frame["target"])) if targets is None else list(targets)
+    x_is_num = pd.api.types.is_numeric_dtype(frame["value"])
+    for label in labels:
+        rows = frame[frame["target"] == label]
+        if rows.empty:
+            raise ValueError(f"no target {label!r} in the sweep (have {sorted(set(frame['target']))})")
+        x = rows["value"].to_numpy() if x_is_num else np.arange(len(rows))
+        (line,) = ax.plot(x, rows[metric], marker="o", lw=2.5, label=label)
+        ax.fill_between(
+            x, rows[f"{metric}_low"].astype(float), rows[f"{metric}_high"].astype(float),
+            color=line.get_color(), alpha=0.15, lw=0,
+        )  # fmt: skip
+    if not x_is_num:
+        first = frame[frame["target"] == labels[0]]
+        ax.set_xticks(np.arange(len(first)), [str(v) for v in first["value"]])
+    ax.set_ylim(0, 1.05)
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    what = "P(day meets goal)" if metric == "p_meet" else "service level"
+    _finish(ax, f"{what} as {param} changes", param, f"{what}, 95% CI")
+    _legend(ax, loc="best")
     return ax

@@ -83,7 +83,14 @@ class RunResult:
             days_met = ((day_sl >= t.goal - 1e-12) & has).sum(axis=1)
             with np.errstate(invalid="ignore", divide="ignore"):
                 per_rep = days_met / has.sum(axis=1)  # NaN for a replication with no eligible day
-            out.append((sl, _clip01(mean_ci(per_rep))))
+            p = _clip01(mean_ci(per_rep))
+            # Replications that happen to agree (every one 11 of 14 days) give a
+            # zero-width t interval: false certainty. The interval shown is never
+            # narrower than the Wilson interval of all simulated days pooled.
+            _, w_lo, w_hi = wilson(np.array(days_met.sum()), np.array(has.sum()))
+            if not np.isnan(p.low):
+                p = Estimate(p.mean, min(p.low, float(w_lo)), max(p.high, float(w_hi)), p.n)
+            out.append((sl, p))
         return out
 
     def targets(self) -> pd.DataFrame:
