@@ -276,7 +276,16 @@ class _Engine:
         for a, d in enumerate(self.duty_of):
             if d >= 0 and self.load[a] > 0 and not self.on_duty[a]:
                 self.duty_leave[d] = self.end
-        return EngineResult(log=self._log(), duty_leave=self.duty_leave)
+        result = EngineResult(log=self._log(), duty_leave=self.duty_leave)
+        # Break the reference cycles (bound methods kept on self; pending events
+        # holding callbacks into self) so that a replication's memory is freed
+        # at once, not at the next full garbage collection.
+        # SimPy's Environment is itself cyclic (its bound event classes), so the
+        # facts still queued past `end` must be dropped explicitly.
+        del self.on_handled, self.on_arrivals, self.schedule
+        self.env._queue.clear()
+        self.env = None  # type: ignore[assignment]
+        return result
 
     def _log(self) -> ContactLog:
         def col(values: array | list, dtype: str) -> np.ndarray:

@@ -1,0 +1,469 @@
+"""``shiftsim check``: the planner's Erlang figure per hour next to the simulation's.
+
+A workforce planner's spreadsheet treats every hour of the day as a stationary
+queue of its own: the expected arrivals of that hour, the agents on duty
+skilled for the channel after shrinkage (times the concurrency for chat), and
+Erlang C, or Erlang A when customers hang up (with their mean patience, whatever
+its distribution). It
+ignores the exact shift boundaries, the day-to-day variation of the rotation,
+the bot, escalations and retries. This module computes that figure for each
+hour of the day (averaged over the reported horizon) and each waiting channel,
+puts the simulated figure next to it (the share of contacts answered within
+the channel's tightest first-response target, by hour of arrival, with its 95%
+confidence interval across replications), and flags the hours where they
+differ materially, with the features of the scenario that likely explain it.
+"""
+
+from __future__ import annotations
+
+import math
+from concurrent.futures import Executor
+from dataclasses import dataclass
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from .arrivals import Calendar, daily_factors, expected_hourly
+from .durations import DAY, HOUR, format_duration
+from .metrics import target_outcomes
+from .replication import run_replication
+from .roster import Roster, build_roster
+from .scenario import Scenario, Target
+from .statistics import Estimate, ratio_ci
+from .targets import in_hours
+from .theory import erlang_a, erlang_c_service_level
+
+__all__ = [
+    "MATERIAL",
+    "ChannelCheck",
+    "HourCheck",
+    "agents_by_hour",
+    "check_scenario",
+    "hourly_outcomes",
+    "planner_service_level",
+    "print_check",
+]
+
+MATERIAL = 0.05
+"""A difference is material beyond the simulation's CI half-width plus this (5 points)."""
+
+_TIME_VARYING = 0.25  # arrivals or staffing change by more than this vs a neighbouring hour
+_HOURS = np.arange(24)
+
+
+@dataclass(frozen=True)
+class HourCheck:
+    """One hour of the day of one channel: the planner's figure and the simulation's."""
+
+    hour: int
+    arrivals: float  # expected arrivals in the hour, mean over the horizon's days
+    agents: float  # mean agents on duty skilled for the channel, after shrinkage
+    servers: float  # agents x concurrency
+    planner: float  # share answered within the target, stationary Erlang C / A (NaN: no arrivals)
+    simulated: Estimate  # the same share in the simulation, 95% CI across replications
+    reasons: tuple[str, ...]  # labels of likely reasons for a difference (ChannelCheck.notes)
+
+    @property
+    def difference(self) -> float:
+        """Simulated minus planner's figure."""
+        return self.simulated.mean - self.planner
+
+    @property
+    def flagged(self) -> bool:
+        """Whether the two differ by more than the CI half-width plus :data:`MATERIAL`."""
+        if math.isnan(self.difference):
+            return False
+        half = 0.0 if math.isnan(self.simulated.half_width) else self.simulated.half_width
+        return abs(self.difference) > half + MATERIAL
+
+
+@dataclass(frozen=True)
+class ChannelCheck:
+    """The hour-by-hour comparison of one waiting channel."""
+
+    channel: str
+    within: float  # seconds of the tightest first-response target
+    model: str  # "Erlang C" or "Erlang A"
+    hours: tuple[HourCheck, ...]
+    notes: dict[str, str]  # what each reason label means for this channel
+
+
+# --------------------------------------------------------------------------- #
+# The planner's figure
+# --------------------------------------------------------------------------- #
+def planner_service_level(
+    arrivals_per_hour: float,
+    servers: float,
+    mean_handle: float,
+    within: float,
+    mean_patience: float | None = None,
+) -> float:
+    """Share answered within ``within`` in a stationary hour, as a spreadsheet computes it.
+
+    Erlang C, or Erlang A with abandonment rate ``1 / mean_patience``. A
+    fractional number of servers (an average over the horizon, after
+    shrinkage) is interpolated linearly between the integers around it.
+
+    Parameters
+    ----------
+    arrivals_per_hour
+        Expected arrivals in the hour.
+    servers
+        Agents on duty times concurrency (may be fractional).
+    mean_handle
+        Mean handle time, seconds.
+    within
+        Target answer time, seconds.
+    mean_patience
+        Mean patience, seconds; ``None`` for customers who wait forever.
+
+    Returns
+    -------
+    float
+        ``P(answered and wait <= within)`` over all arrivals; NaN without arrivals.
+    """
+    if arrivals_per_hour <= 0:
+        return math.nan
+    lam, mu = arrivals_per_hour / HOUR, 1.0 / mean_handle
+
+    def at(n: int) -> float:
+        if n < 1:
+            return 0.0
+        if mean_patience is not None:
+            try:
+                return float(erlang_a(n, lam, mu, 1.0 / mean_patience).sl_all(within))
+            except ValueError:  # patience so long next to the overload that A is C
+                pass
+        return float(erlang_c_service_level(n, lam, mu, within))
+
+    low = math.floor(servers + 1e-9)
+    frac = servers - low
+    if frac <= 1e-9:
+        return at(low)
+    return (1.0 - frac) * at(low) + frac * at(low + 1)
+
+
+def agents_by_hour(roster: Roster, pools: list[int], calendar: Calendar) -> np.ndarray:
+    """Mean agents of ``pools`` on duty in each clock hour over the reported days.
+
+    Duty intervals already exclude shrinkage, so this is the planner's "on
+    duty after shrinkage"; the rotation is averaged over the days.
+    """
+    keep = np.isin(roster.agent_pool[roster.duty_agent], pools)
+    start, end = roster.duty_start[keep], roster.duty_end[keep]
+    if start.size == 0:
+        return np.zeros(24)
+    # Agents on duty integrated over time: piecewise linear between duty changes,
+    # at strictly increasing times (many agents start at 08:00) for np.interp.
+    times, where = np.unique(np.concatenate([start, end]), return_inverse=True)
+    steps = np.bincount(where, weights=np.repeat([1.0, -1.0], start.size), minlength=times.size)
+    on_duty = np.cumsum(steps)
+    area = np.concatenate([[0.0], np.cumsum(on_duty[:-1] * np.diff(times))])
+    edges = calendar.report_start + HOUR * np.arange(calendar.days * 24 + 1)
+    integral = np.interp(edges, times, area)
+    per_hour = np.diff(integral).reshape(calendar.days, 24) / HOUR
+    return per_hour.mean(axis=0)
+
+
+def _arrivals_by_hour(name: str, scenario: Scenario, calendar: Calendar) -> np.ndarray:
+    hourly = expected_hourly(name, scenario, calendar)
+    first = calendar.warmup_days * 24
+    return hourly[first : first + calendar.days * 24].reshape(calendar.days, 24).mean(axis=0)
+
+
+def _tightest_target(name: str, scenario: Scenario) -> Target | None:
+    targets = [
+        t for t in scenario.resolved_targets if t.channel == name and t.kind == "first_response"
+    ]
+    if not targets:
+        return None
+    tightest = min(targets, key=lambda t: t.within)
+    # Every contact of the channel, against that time, from arrival.
+    return tightest.model_copy(
+        update={"name": "", "priority": "all", "vip": None, "business_hours": None,
+                "off_hours_by": None}
+    )  # fmt: skip
+
+
+# --------------------------------------------------------------------------- #
+# Why they may differ
+# --------------------------------------------------------------------------- #
+def _changes(values: np.ndarray) -> np.ndarray:
+    """Largest relative change of each hour's value vs the neighbouring hours (cyclic)."""
+    prev, nxt = np.roll(values, 1), np.roll(values, -1)
+    base = np.maximum(values, 1e-12)
+    return np.maximum(np.abs(values - prev), np.abs(nxt - values)) / base
+
+
+def _reasons(
+    name: str, scenario: Scenario, arrivals: np.ndarray, agents: np.ndarray, roster: Roster,
+    calendar: Calendar,
+) -> tuple[list[tuple[str, ...]], dict[str, str]]:  # fmt: skip
+    """What the planner's figure ignores: short labels per hour, and what each label means.
+
+    Hour-specific labels come first, then the channel's, roughly by how much
+    they usually matter.
+    """
+    ch = scenario.channels[name]
+    pools = {pname: p for pname, p in scenario.pools.items() if name in p.channels}
+    notes: dict[str, str] = {
+        "time-varying load": (
+            f"arrivals change by more than {_TIME_VARYING:.0%} from a neighbouring hour: "
+            "queues lag behind a stationary formula"
+        ),
+        "staffing change": (
+            f"agents on duty change by more than {_TIME_VARYING:.0%} from a neighbouring hour "
+            "(shift boundaries): queues carry over"
+        ),
+    }
+    common: list[str] = []
+    shared = {pname: p for pname, p in pools.items() if len(p.channels) > 1}
+    if shared:
+        others = sorted({c for p in shared.values() for c in p.channels} - {name})
+        common.append("shared pool")
+        notes["shared pool"] = (
+            f"pool{'s' if len(shared) > 1 else ''} {', '.join(shared)} also serve "
+            f"{', '.join(others)}; the planner counts these agents in full for each channel"
+        )
+    days = slice(calendar.warmup_days, calendar.warmup_days + calendar.days)
+    factors = daily_factors(ch, name, scenario, calendar)[days]
+    if factors.max() > 1.1 * factors.min():
+        common.append("daily load")
+        mean = factors.mean()
+        notes["daily load"] = (
+            f"arrivals vary by day (weekday factors, events: x{factors.min() / mean:.2f} to "
+            f"x{factors.max() / mean:.2f} of the mean day); the planner uses the mean day"
+        )
+    if ch.bot is not None:
+        bot_on = in_hours(_HOURS * HOUR + HOUR / 2, ch.bot.hours)
+        notes["bot"] = (
+            f"the bot resolves {ch.bot.containment:.0%} of contacts in its hours (the planner "
+            "counts them all) and delays the rest by its session"
+        )
+    else:
+        bot_on = np.zeros(24, dtype=bool)
+    if ch.concurrency > 1:
+        label = f"concurrency {ch.concurrency}"
+        common.append(label)
+        notes[label] = (
+            f"the planner counts {ch.concurrency} servers per agent; exact only if handle "
+            "time does not depend on concurrency and chatting agents take nothing else"
+        )
+    if ch.escalation is not None:
+        common.append("escalation")
+        notes["escalation"] = "closing escalated cases takes agent time the planner does not count"
+    if ch.retry is not None and ch.retry.share > 0:
+        common.append("retries")
+        notes["retries"] = (
+            f"{ch.retry.share:.0%} of those who hang up try again: load the planner does not "
+            "count, and each attempt is a contact of its own"
+        )
+    shrinkage = {pname: p.shrinkage for pname, p in pools.items() if p.shrinkage > 0}
+    if shrinkage:
+        common.append("shrinkage")
+        notes["shrinkage"] = (
+            f"shrinkage ({', '.join(f'{k} {v:.0%}' for k, v in shrinkage.items())}) is taken "
+            "in blocks; the hourly average hides who is away when"
+        )
+    shifts = [i for i, (pname, _) in enumerate(roster.shift_names) if pname in pools]
+    on_duty = roster.on_duty_by_day[days][:, shifts].sum(axis=1)
+    if shifts and on_duty.max() > on_duty.min():
+        common.append("rotation")
+        notes["rotation"] = (
+            f"the rotation puts {on_duty.min()} to {on_duty.max()} of these agents on duty "
+            "per day; the planner uses the mean"
+        )
+    if abs(ch.handle_time.cv - 1.0) > 0.2:
+        common.append("handle time cv")
+        notes["handle time cv"] = (
+            f"handle times have cv {ch.handle_time.cv:.2f}; Erlang assumes exponential (cv 1)"
+        )
+    if ch.patience is not None and abs(ch.patience.cv - 1.0) > 0.2:
+        common.append("patience cv")
+        notes["patience cv"] = (
+            f"patience has cv {ch.patience.cv:.2f}; Erlang A assumes exponential (cv 1)"
+        )
+    if ch.volume.daily_cv > 0:
+        common.append("forecast error")
+        notes["forecast error"] = (
+            f"the daily volume is uncertain (cv {ch.volume.daily_cv:g}); the service level "
+            "of the mean day is not the mean service level"
+        )
+    load_change, staff_change = _changes(arrivals), _changes(agents)
+    out = []
+    for h in _HOURS:
+        reasons = []
+        if load_change[h] > _TIME_VARYING:
+            reasons.append("time-varying load")
+        if staff_change[h] > _TIME_VARYING:
+            reasons.append("staffing change")
+        if bot_on[h]:
+            reasons.append("bot")
+        out.append(tuple(reasons + common))
+    return out, notes
+
+
+# --------------------------------------------------------------------------- #
+# The comparison
+# --------------------------------------------------------------------------- #
+def hourly_outcomes(
+    scenario: Scenario, targets: list[Target], index: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Contacts met and eligible per target and hour of arrival, in replication ``index``.
+
+    Returns two ``[target, hour]`` arrays, pooled over the reported days.
+    """
+    rep = run_replication(scenario, index)
+    met = np.zeros((len(targets), 24))
+    eligible = np.zeros((len(targets), 24))
+    for k, target in enumerate(targets):
+        arrival, ok, _ = target_outcomes(target, rep, scenario)
+        hour = (np.mod(arrival, DAY) // HOUR).astype(np.int64)
+        eligible[k] = np.bincount(hour, minlength=24)
+        met[k] = np.bincount(hour[ok], minlength=24)
+    return met, eligible
+
+
+def check_scenario(scenario: Scenario, executor: Executor | None = None) -> list[ChannelCheck]:
+    """Planner's and simulated share answered within target, per hour and waiting channel.
+
+    Asynchronous channels have no waiting customer and no Erlang figure; they
+    are left out, as are channels without a first-response target.
+
+    Parameters
+    ----------
+    scenario
+        The center; ``scenario.replications`` replications are simulated.
+    executor
+        Where replications run (see :func:`shiftsim.runner.executor_for`);
+        ``None`` runs them one after another here. Results do not depend on it.
+    """
+    calendar = Calendar.of(scenario)
+    n_days = calendar.arrival_days + calendar.drain_days
+    roster = build_roster(scenario, -calendar.warmup_days, n_days, calendar.end)
+
+    plans = []
+    for name, ch in scenario.channels.items():
+        target = _tightest_target(name, scenario)
+        if not ch.synchronous or target is None:
+            continue
+        pools = [i for i, p in enumerate(scenario.pools.values()) if name in p.channels]
+        arrivals = _arrivals_by_hour(name, scenario, calendar)
+        agents = agents_by_hour(roster, pools, calendar)
+        patience = ch.patience.mean if ch.patience is not None else None
+        planner = [
+            planner_service_level(
+                arrivals[h], agents[h] * ch.concurrency, ch.handle_time.mean, target.within,
+                patience,
+            )
+            for h in _HOURS
+        ]  # fmt: skip
+        reasons, notes = _reasons(name, scenario, arrivals, agents, roster, calendar)
+        plans.append((name, target, arrivals, agents, planner, reasons, notes, patience))
+
+    targets = [plan[1] for plan in plans]
+    indices = range(scenario.replications)
+    if executor is None:
+        outcomes = [hourly_outcomes(scenario, targets, r) for r in indices]
+    else:
+        n = len(indices)
+        outcomes = list(executor.map(hourly_outcomes, [scenario] * n, [targets] * n, indices))
+    met = np.stack([m for m, _ in outcomes], axis=1)  # [target, replication, hour]
+    eligible = np.stack([e for _, e in outcomes], axis=1)
+
+    out = []
+    for k, (name, target, arrivals, agents, planner, reasons, notes, patience) in enumerate(plans):
+        ch = scenario.channels[name]
+        hours = tuple(
+            HourCheck(
+                hour=int(h),
+                arrivals=float(arrivals[h]),
+                agents=float(agents[h]),
+                servers=float(agents[h] * ch.concurrency),
+                planner=planner[h],
+                simulated=ratio_ci(met[k, :, h], eligible[k, :, h]),
+                reasons=reasons[h],
+            )
+            for h in _HOURS
+        )
+        model = "Erlang A" if patience is not None else "Erlang C"
+        out.append(ChannelCheck(name, target.within, model, hours, notes))
+    return out
+
+
+# --------------------------------------------------------------------------- #
+# The terminal table
+# --------------------------------------------------------------------------- #
+def _pct(x: float) -> str:
+    return "-" if math.isnan(x) else f"{100 * x:.1f}%"
+
+
+def _pct_ci(e: Estimate) -> str:
+    if math.isnan(e.mean):
+        return "-"
+    if math.isnan(e.low):
+        return f"{100 * e.mean:.1f}% (no CI)"
+    return f"{100 * e.mean:.1f}% ({100 * max(e.low, 0):.1f}-{100 * min(e.high, 1):.1f})"
+
+
+def print_check(
+    checks: list[ChannelCheck], scenario: Scenario, console: Console | None = None
+) -> None:
+    """Print one table per waiting channel, hours of the day as rows."""
+    console = console or Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 150)
+    h = scenario.horizon
+    console.print(
+        f"[bold]{scenario.name}[/bold]: {h.days} days from {h.start}, "
+        f"{scenario.replications} replication(s), seed {scenario.seed}: "
+        "planner's stationary Erlang figure per hour vs simulation"
+    )
+    if scenario.replications < 2:
+        console.print("[yellow]One replication: no confidence interval can be given.[/yellow]")
+    async_channels = [n for n, c in scenario.channels.items() if not c.synchronous]
+    for c in checks:
+        t = Table(
+            title=(
+                f"{c.channel}: answered within {format_duration(c.within)} "
+                f"(planner: {c.model} per hour; simulation: 95% CI)"
+            )
+        )
+        for col, just in (
+            ("hour", "left"), ("arrivals/h", "right"), ("agents", "right"),
+            ("servers", "right"), ("planner", "right"), ("simulated", "right"),
+            ("difference", "right"), ("flag: likely reasons", "left"),
+        ):  # fmt: skip
+            t.add_column(col, justify=just)  # type: ignore[arg-type]
+        for hc in c.hours:
+            flag = ""
+            if hc.flagged:
+                flag = "[red]DIFFERS[/red]: " + (", ".join(hc.reasons) or "no known reason")
+            diff = "-" if math.isnan(hc.difference) else f"{100 * hc.difference:+.1f} pts"
+            t.add_row(
+                f"{hc.hour:02d}:00",
+                f"{hc.arrivals:.1f}",
+                f"{hc.agents:.1f}",
+                f"{hc.servers:.1f}",
+                _pct(hc.planner),
+                _pct_ci(hc.simulated),
+                diff,
+                flag,
+            )
+        console.print(t)
+        flagged = [hc for hc in c.hours if hc.flagged]
+        console.print(
+            f"{c.channel}: {len(flagged)} of 24 hours differ by more than the CI plus "
+            f"{100 * MATERIAL:.0f} points.",
+            style="dim",
+        )
+        used = {r for hc in flagged for r in hc.reasons}
+        for label, text in c.notes.items():
+            if label in used:
+                console.print(f"  {label}: {text}", style="dim", highlight=False)
+    if async_channels:
+        console.print(
+            f"No Erlang figure for asynchronous channels: {', '.join(async_channels)}.",
+            style="dim",
+        )
