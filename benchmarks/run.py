@@ -87,7 +87,9 @@ def main() -> None:
                              or platform.machine(), "cores": _cores()},
                  "contacts": n, "rounds": rounds, "theory": theory}  # fmt: skip
 
-    print(f"(a) M/M/50, load 0.9, mean handle 300 s, {n:,} contacts, median of {rounds}", flush=True)
+    print(
+        f"(a) M/M/50, load 0.9, mean handle 300 s, {n:,} contacts, median of {rounds}", flush=True
+    )
     names = ["engine", "heapq", "simpy"] + ([] if args.no_ciw else ["ciw"])
     mm = {}
     for name in names:
@@ -97,7 +99,10 @@ def main() -> None:
             print(f"  {name}: failed ({exc.stderr.strip().splitlines()[-1]})")
     res["mm50"] = mm
     eng = mm["engine"]["rate"]
-    print("\n| implementation | contacts/s | shiftsim engine is | peak RSS MB | mean wait s | P(W<=20s) |")
+    print(
+        "\n| implementation | contacts/s | shiftsim engine is | peak RSS MB "
+        "| mean wait s | P(W<=20s) |"
+    )
     print("|---|---|---|---|---|---|")
     for name, r in mm.items():
         print(f"| {name} | {r['rate']:,.0f} | {eng / r['rate']:.2f}x | {r['peak_rss_mb']:.0f} "
@@ -116,9 +121,12 @@ def main() -> None:
     lin = {s: best_of("engine", s, 1) for s in sizes}
     res["scaling_contacts"] = {str(s): r["seconds"] for s, r in lin.items()}
     base = lin[sizes[0]]["seconds"] / lin[sizes[0]]["contacts"]
-    for s, r in lin.items():
+    for r in lin.values():
         per = r["seconds"] / r["contacts"]
-        print(f"  {r['contacts']:>9,} contacts: {r['seconds']:.2f} s, cost per contact x{per / base:.2f}")
+        print(
+            f"  {r['contacts']:>9,} contacts: {r['seconds']:.2f} s, "
+            f"cost per contact x{per / base:.2f}"
+        )
     agents = {}
     for a in (10, 100, 1000):
         agents[a] = best_of("engine", n // 2, 1, agents=a)

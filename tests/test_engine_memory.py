@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import gc
 
-import pytest
-
 from shiftsim.engine import _Engine
 from shiftsim.replication import run_replication
 from shiftsim.scenario import parse_scenario

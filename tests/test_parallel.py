@@ -38,9 +38,12 @@ def test_process_pool_equals_serial(scenario, serial) -> None:
 
 def test_dask_local_cluster_equals_serial(scenario, serial) -> None:
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-    ) as cluster, executor_for(scheduler=cluster.scheduler_address) as ex:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        executor_for(scheduler=cluster.scheduler_address) as ex,
+    ):
         on_dask = run(scenario, executor=ex)
     _same(serial.metrics, on_dask.metrics)
 
@@ -55,4 +58,6 @@ def test_replication_subset_is_the_same_replication(scenario, serial) -> None:
     # the scenario seed and the index only (this is what resuming relies on).
     alone = run(scenario, replications=[2])
     for f in fields(ReplicationMetrics):
-        np.testing.assert_array_equal(getattr(alone.metrics[0], f.name), getattr(serial.metrics[2], f.name))
+        np.testing.assert_array_equal(
+            getattr(alone.metrics[0], f.name), getattr(serial.metrics[2], f.name)
+        )

@@ -126,7 +126,7 @@ def test_probability_of_meeting_target_by_hand() -> None:
     m0 = _metrics(0, [20, 20, 0, 10], [19, 17, 0, 9])
     m1 = _metrics(1, [10, 10, 25, 10], [10, 5, 23, 8])
     result = RunResult(scenario=sc, metrics=[m0, m1], requested=2)
-    (sl, p), = result.target_estimates()
+    ((sl, p),) = result.target_estimates()
     assert p.mean == pytest.approx((2 / 3 + 2 / 4) / 2)
     assert sl.mean == pytest.approx((45 + 46) / (50 + 55))
     assert 0 <= p.low <= p.mean <= p.high <= 1

@@ -159,8 +159,20 @@ def test_department_off_hours_delay() -> None:
     }
     sc = scenario_from(channels=channels, departments=departments)
     rows = [
-        {"t": 9 * H, "handle": 60.0, "department": 0, "dept_delay": 600.0, "dept_delay_off": 7200.0},
-        {"t": 20 * H, "handle": 60.0, "department": 0, "dept_delay": 600.0, "dept_delay_off": 7200.0},
+        {
+            "t": 9 * H,
+            "handle": 60.0,
+            "department": 0,
+            "dept_delay": 600.0,
+            "dept_delay_off": 7200.0,
+        },
+        {
+            "t": 20 * H,
+            "handle": 60.0,
+            "department": 0,
+            "dept_delay": 600.0,
+            "dept_delay_off": 7200.0,
+        },
     ]
     log = run_timeline(sc, rows).log
     assert log.dept_response[0] - log.handled[0] == 600.0

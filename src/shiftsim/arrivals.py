@@ -70,7 +70,9 @@ class Calendar:
         return self.first_day + dt.timedelta(days=day_index)
 
 
-def daily_factors(channel: Channel, name: str, scenario: Scenario, calendar: Calendar) -> np.ndarray:
+def daily_factors(
+    channel: Channel, name: str, scenario: Scenario, calendar: Calendar
+) -> np.ndarray:
     """Deterministic day multipliers: weekday factor times dated-event factors."""
     out = np.ones(calendar.arrival_days)
     for i in range(calendar.arrival_days):
@@ -133,9 +135,11 @@ def generate_contacts(scenario: Scenario, replication: int, calendar: Calendar) 
         arrival.sort()
 
         shares = np.array([ch.priorities.get(p, 0.0) for p in PRIORITIES])  # type: ignore[call-overload]
-        priority = stream(seed, replication, Source.PRIORITY, name).choice(
-            len(PRIORITIES), size=n, p=shares / shares.sum()
-        ).astype(np.int8)
+        priority = (
+            stream(seed, replication, Source.PRIORITY, name)
+            .choice(len(PRIORITIES), size=n, p=shares / shares.sum())
+            .astype(np.int8)
+        )
         vip = stream(seed, replication, Source.VIP, name).random(n) < ch.vip_share
         handle = ch.handle_time.sample(stream(seed, replication, Source.HANDLE, name), n)
         patience = (

@@ -134,7 +134,11 @@ def run(
     folder = None
     todo = list(range(sc.replications))
     if not no_save:
-        target = Path(out) if out else Path("results") / f"{_slug(sc.name)}-{time.strftime('%Y%m%d-%H%M%S')}"
+        target = (
+            Path(out)
+            if out
+            else Path("results") / f"{_slug(sc.name)}-{time.strftime('%Y%m%d-%H%M%S')}"
+        )
         try:
             folder = ResultsFolder(target, sc, scenario, force=force, fmt=fmt, contacts=contacts)
         except OutputError as exc:

@@ -91,7 +91,10 @@ class Comparison:
             sl, p = _per_replication(res)
             for k, label in enumerate(labels):
                 row: dict[str, Any] = {"plan": name, "baseline": self.baseline, "target": label}
-                for key, a, b in (("service_level", sl[:, k], b_sl[:, k]), ("p_meet", p[:, k], b_p[:, k])):
+                for key, a, b in (
+                    ("service_level", sl[:, k], b_sl[:, k]),
+                    ("p_meet", p[:, k], b_p[:, k]),
+                ):
                     d = a - b
                     mean = float(np.nanmean(d)) if np.any(~np.isnan(d)) else float("nan")
                     h = _t_half(d)
@@ -138,7 +141,9 @@ def compare(
     for name in names:
         sc = plans[name].with_(replications=reps, seed=seed)
         if [t.label for t in sc.resolved_targets] != labels:
-            raise ValueError(f"plan {name!r} has other targets than {baseline!r}: compare like with like")
+            raise ValueError(
+                f"plan {name!r} has other targets than {baseline!r}: compare like with like"
+            )
         results[name] = run(sc, progress=progress, executor=executor)
     return Comparison(results=results, baseline=baseline)
 

@@ -79,7 +79,8 @@ def parse_clock(value: object) -> float:
         hint = ""
         if value >= 0:
             hours, minutes = divmod(value, 60)
-            hint = f" If you meant {hours:02d}:{minutes:02d}, write it quoted: '{hours:02d}:{minutes:02d}'."
+            clock = f"{hours:02d}:{minutes:02d}"
+            hint = f" If you meant {clock}, write it quoted: '{clock}'."
         raise ValueError(
             "clock times must be quoted strings; YAML reads an unquoted 8:30 "
             f"as the number 510.{hint} (got {value!r})"

@@ -38,6 +38,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import simpy
@@ -225,7 +226,9 @@ class _Engine:
             per_vip = []
             for vip in (0, 1):
                 cands = [p for p in self.pools if ch in p.channels and (p.takes_vip or not vip)]
-                cands.sort(key=lambda p, vip=vip: (p.senior != bool(vip)))
+                # Stable sort: VIPs go to senior pools first, others to non-senior ones.
+                prefer_senior = bool(vip)
+                cands.sort(key=lambda pool: pool.senior != prefer_senior)
                 per_vip.append(cands)
             self.routes.append(per_vip)
         # Heaps an agent of each pool looks at: (heap, weight) pairs. Heap 0 of a
@@ -240,6 +243,7 @@ class _Engine:
         # Channels without VIPs never fill their VIP queues: agents need not look there.
         has_vip = np.bincount(contacts.channel[contacts.vip], minlength=nch) > 0
         for pi, p in enumerate(self.pools):
+
             def heaps(ch: int, p: _Pool = p) -> tuple[int, ...]:
                 return (0, 1) if p.takes_vip and has_vip[ch] else (1,)
 
@@ -247,10 +251,14 @@ class _Engine:
             for ch in p.channels:
                 for h in heaps(ch):
                     if channels[ch].sync:
-                        waiting.append((self.waiting[ch][h], self.weight[ch], self.waiting_viewers[ch][h]))
+                        waiting.append(
+                            (self.waiting[ch][h], self.weight[ch], self.waiting_viewers[ch][h])
+                        )
                         self.waiting_viewers[ch][h].append(pi)
                     if not channels[ch].sync or channels[ch].escalates:
-                        backlog.append((self.backlog[ch][h], self.weight[ch], self.backlog_viewers[ch][h]))
+                        backlog.append(
+                            (self.backlog[ch][h], self.weight[ch], self.backlog_viewers[ch][h])
+                        )
                         self.backlog_viewers[ch][h].append(pi)
             self.pool_waiting.append(waiting)
             self.pool_backlog.append(backlog)
@@ -258,7 +266,7 @@ class _Engine:
         # Bound once: looking a method up on every event costs a new bound-method object.
         self.on_handled = self._handled
         self.on_arrivals = self._arrivals
-        self.schedule = self.env.schedule
+        self.schedule: Callable[[Any, int, float], None] = self.env.schedule  # type: ignore[assignment]
 
     # -- scheduling helpers --------------------------------------------------
     def _at(self, delay: float, callback: Callable[[_Fact], None], value: int) -> None:
@@ -304,9 +312,7 @@ class _Engine:
         queued = col(self.queued, "f8")
         # Each attempt ends exactly one way; derived once here, not on the hot path.
         outcome = np.full(len(answered), Outcome.OPEN, dtype=np.int8)
-        outcome[~np.isnan(bot_end) & np.isnan(queued) & ~np.isnan(resolved)] = (
-            Outcome.DEFLECTED
-        )
+        outcome[~np.isnan(bot_end) & np.isnan(queued) & ~np.isnan(resolved)] = Outcome.DEFLECTED
         outcome[~np.isnan(answered)] = Outcome.ANSWERED
         outcome[~np.isnan(abandoned)] = Outcome.ABANDONED
         return ContactLog(
@@ -368,7 +374,7 @@ class _Engine:
             (self.state, _IN_BOT), (self.department, -1),
             (self.agent, -1), (self.closing_agent, -1),
         ):  # fmt: skip
-            column.append(value)  # type: ignore[attr-defined]
+            column.append(value)  # type: ignore[attr-defined, arg-type]
         for column in (
             self.bot_end, self.queued, self.answered, self.handled, self.abandoned,
             self.dept_response, self.closing_start, self.resolved,
@@ -642,7 +648,12 @@ def _duty_changes(roster: Roster) -> list[tuple[float, bool, int, int]]:
     """Sorted (time, going_on, agent, interval) facts; at equal times, offs first."""
     out = []
     for d, (a, s, e) in enumerate(
-        zip(roster.duty_agent.tolist(), roster.duty_start.tolist(), roster.duty_end.tolist(), strict=True)
+        zip(
+            roster.duty_agent.tolist(),
+            roster.duty_start.tolist(),
+            roster.duty_end.tolist(),
+            strict=True,
+        )
     ):
         out.append((s, True, a, d))
         out.append((e, False, a, d))

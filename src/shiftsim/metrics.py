@@ -277,7 +277,9 @@ def measure(rep: Replication, scenario: Scenario) -> ReplicationMetrics:
     )
 
 
-def _time_in_bins(start: np.ndarray, end: np.ndarray, weight: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def _time_in_bins(
+    start: np.ndarray, end: np.ndarray, weight: np.ndarray, edges: np.ndarray
+) -> np.ndarray:
     """Weighted time each interval ``[start, end)`` spends in each bin of ``edges``.
 
     Integrates the step function "sum of weights of the intervals open at t"

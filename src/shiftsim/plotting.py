@@ -946,7 +946,9 @@ def sweep_chart(
     for label in labels:
         rows = frame[frame["target"] == label]
         if rows.empty:
-            raise ValueError(f"no target {label!r} in the sweep (have {sorted(set(frame['target']))})")
+            raise ValueError(
+                f"no target {label!r} in the sweep (have {sorted(set(frame['target']))})"
+            )
         x = rows["value"].to_numpy() if x_is_num else np.arange(len(rows))
         (line,) = ax.plot(x, rows[metric], marker="o", lw=2.5, label=label)
         ax.fill_between(

@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-
-
 from .arrivals import Calendar, Contacts, generate_contacts
 from .engine import FULL, ChannelRules, DepartmentRules, EngineResult, PoolRules, simulate
 from .randomness import Source, stream
@@ -69,7 +67,7 @@ def engine_rules(
 
 
 def run_replication(scenario: Scenario, index: int) -> Replication:
-    """Simulate replication ``index`` of ``scenario`` (seeded by the scenario seed and ``index``)."""
+    """Simulate replication ``index`` of ``scenario``, seeded by its seed and ``index`` only."""
     calendar = Calendar.of(scenario)
     contacts = generate_contacts(scenario, index, calendar)
     n_days = calendar.arrival_days + calendar.drain_days
@@ -78,5 +76,3 @@ def run_replication(scenario: Scenario, index: int) -> Replication:
     rng = stream(scenario.seed, index, Source.RETRY)
     result = simulate(contacts, channels, pools, departments, roster, calendar.end, rng)
     return Replication(index, calendar, contacts, roster, result)
-
-

@@ -67,7 +67,9 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
             row["target"],
             _pct(row["goal"]),
             _pct_ci(row["service_level"], row["service_level_low"], row["service_level_high"]),
-            f"[{style}]" + _pct_ci(row["p_meet"], row["p_meet_low"], row["p_meet_high"]) + f"[/{style}]",
+            f"[{style}]"
+            + _pct_ci(row["p_meet"], row["p_meet_low"], row["p_meet_high"])
+            + f"[/{style}]",
             f"{row['contacts_per_rep']:.0f}",
         )
     console.print(t)
@@ -90,9 +92,11 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
             _num_ci(*row["offered_per_rep"]),
             _pct_ci(*row["containment"]) if ch.bot is not None else "no bot",
             _pct_ci(*row["abandonment"]) if ch.synchronous else "n/a (async)",
-            _num_ci(*row["asa_s"], fmt="{:.1f}") if ch.synchronous else "n/a (async)",
+            _num_ci(row["asa_s"][0], row["asa_s"][1], row["asa_s"][2], fmt="{:.1f}")
+            if ch.synchronous
+            else "n/a (async)",
             _pct_ci(*row["escalation_share"]) if esc else "-",
-            _num_ci(*dd, fmt="{:.1f}") if esc else "-",
+            _num_ci(dd[0], dd[1], dd[2], fmt="{:.1f}") if esc else "-",
             _pct_ci(*row["dept_late_share"]) if esc else "-",
         )
     console.print(c)
@@ -107,7 +111,7 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
             str(row["headcount"]),
             f"{row['on_duty_per_day']:.1f}",
             _pct_ci(*row["occupancy"]),
-            _num_ci(*row["overtime_h_per_day"], fmt="{:.2f}"),
+            _num_ci(*_triple(row["overtime_h_per_day"]), fmt="{:.2f}"),
         )
     console.print(s)
 
@@ -121,7 +125,8 @@ def print_comparison(comparison: Comparison, console: Console | None = None) -> 
     first = comparison.results[base]
     sc = first.scenario
     console.print(
-        f"Baseline [bold]{base}[/bold]; {first.replications} replication(s) per plan, seed {sc.seed}, "
+        f"Baseline [bold]{base}[/bold]; {first.replications} replication(s) per plan, "
+        f"seed {sc.seed}, "
         "common random numbers (the same customers in every plan)."
     )
     targets = comparison.targets()
@@ -141,11 +146,18 @@ def print_comparison(comparison: Comparison, console: Console | None = None) -> 
                 d.loc[k, "target"],
                 _pct(a.loc[k, "service_level"]),
                 _pct(b.loc[k, "service_level"]),
-                _diff(d.loc[k, "service_level_diff"], d.loc[k, "service_level_diff_low"],
-                      d.loc[k, "service_level_diff_high"]),  # fmt: skip
+                _diff(
+                    d.loc[k, "service_level_diff"],
+                    d.loc[k, "service_level_diff_low"],
+                    d.loc[k, "service_level_diff_high"],
+                ),  # fmt: skip
                 _pct(a.loc[k, "p_meet"]),
                 _pct(b.loc[k, "p_meet"]),
-                _diff(d.loc[k, "p_meet_diff"], d.loc[k, "p_meet_diff_low"], d.loc[k, "p_meet_diff_high"]),
+                _diff(
+                    d.loc[k, "p_meet_diff"],
+                    d.loc[k, "p_meet_diff_low"],
+                    d.loc[k, "p_meet_diff_high"],
+                ),
             )
         console.print(t)
         paired = (d["service_level_diff_high"] - d["service_level_diff_low"]) / 2
@@ -157,6 +169,10 @@ def print_comparison(comparison: Comparison, console: Console | None = None) -> 
                 "narrower (median over targets) than independent runs would.",
                 style="dim",
             )
+
+
+def _triple(v: tuple[float, float, float]) -> tuple[float, float, float]:
+    return (v[0], v[1], v[2])
 
 
 def _diff(m: float, lo: float, hi: float) -> str:

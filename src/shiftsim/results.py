@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,14 +41,20 @@ class RunResult:
 
     @classmethod
     def from_metrics(
-        cls, scenario: Scenario, metrics: list[ReplicationMetrics], requested: int, wall_time: float = 0.0
+        cls,
+        scenario: Scenario,
+        metrics: list[ReplicationMetrics],
+        requested: int,
+        wall_time: float = 0.0,
     ) -> RunResult:
         """Assemble a result from replication KPIs (roster facts are recomputed)."""
         from .arrivals import Calendar
         from .roster import build_roster
 
         cal = Calendar.of(scenario)
-        roster = build_roster(scenario, -cal.warmup_days, cal.arrival_days + cal.drain_days, cal.end)
+        roster = build_roster(
+            scenario, -cal.warmup_days, cal.arrival_days + cal.drain_days, cal.end
+        )
         return cls(
             scenario=scenario,
             metrics=sorted(metrics, key=lambda m: m.index),
@@ -95,7 +102,7 @@ class RunResult:
 
     def targets(self) -> pd.DataFrame:
         """One row per target: service level and probability of meeting the goal, with CIs."""
-        rows = []
+        rows: list[dict[str, Any]] = []
         elig = self._stack("target_eligible")
         for t, (sl, p) in zip(self.scenario.resolved_targets, self.target_estimates(), strict=True):
             k = len(rows)
@@ -122,7 +129,7 @@ class RunResult:
     # -- channels ------------------------------------------------------------
     def channels(self) -> pd.DataFrame:
         """Per channel: volume, bot containment, abandonment, ASA and escalations."""
-        rows = []
+        rows: list[dict[str, Any]] = []
         s = {n: self._stack(n) for n in (
             "offered", "customers", "bot_offered", "deflected", "queued", "answered",
             "abandoned", "wait_sum", "escalated", "dept_late", "dept_delay_sum",
@@ -147,7 +154,7 @@ class RunResult:
         """Per pool and shift: headcount, mean agents on duty per day, occupancy, overtime."""
         busy, avail, ot = self._stack("busy"), self._stack("available"), self._stack("overtime")
         days = self.scenario.horizon.days
-        rows = []
+        rows: list[dict[str, Any]] = []
         for j, (pool, shift) in enumerate(self.shift_names):
             rows.append(
                 {
@@ -156,11 +163,12 @@ class RunResult:
                     "headcount": int(self.headcount[j]),
                     "on_duty_per_day": float(self.on_duty_by_day[:, j].mean()),
                     "occupancy": _est(_clip01(ratio_ci(busy[:, j], avail[:, j]))),
-                    "overtime_h_per_day": _est(_clip01(mean_ci(ot[:, j] / 3600 / days), upper=np.inf)),
+                    "overtime_h_per_day": _est(
+                        _clip01(mean_ci(ot[:, j] / 3600 / days), upper=np.inf)
+                    ),
                 }
             )
         return pd.DataFrame(rows)
-
 
     # -- per interval and per day ------------------------------------------------
     def _times(self, n: int, step: float) -> pd.DatetimeIndex:
@@ -180,7 +188,8 @@ class RunResult:
         step, group = self._grouping(per)
         cols: dict[str, np.ndarray] = {}
         counts = {k: self._regroup(self._stack(f"iv_{k}"), group)
-                  for k in ("offered", "deflected", "answered", "abandoned", "wait_sum")}  # fmt: skip
+                  for k in ("offered", "deflected", "answered", "abandoned",
+                            "wait_sum")}  # fmt: skip
         for k in ("offered", "deflected", "answered", "abandoned"):
             cols[k], cols[f"{k}_low"], cols[f"{k}_high"] = _nonneg(mean_ci_axis(counts[k]))
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -189,11 +198,15 @@ class RunResult:
         pct = self._stack("day_wait_pct" if per == "day" else "iv_wait_pct")
         for j, q in enumerate(PERCENTILES):
             name = f"wait_p{q:g}_s"
-            cols[name], cols[f"{name}_low"], cols[f"{name}_high"] = _nonneg(mean_ci_axis(pct[..., j]))
+            cols[name], cols[f"{name}_low"], cols[f"{name}_high"] = _nonneg(
+                mean_ci_axis(pct[..., j])
+            )
         n = cols["offered"].shape[0]
         times = self._times(n, step)
         chans = list(self.scenario.channels)
-        idx = pd.MultiIndex.from_product([times, chans, PRIORITIES], names=["start", "channel", "priority"])
+        idx = pd.MultiIndex.from_product(
+            [times, chans, PRIORITIES], names=["start", "channel", "priority"]
+        )
         frame = pd.DataFrame({k: v.reshape(-1) for k, v in cols.items()}, index=idx).reset_index()
         # Leave out channel x priority cells that never have any contact.
         mix = {(c, p) for c, ch in self.scenario.channels.items() for p in PRIORITIES
@@ -215,7 +228,7 @@ class RunResult:
             elig, met = self._stack("target_eligible"), self._stack("target_met")
         else:
             elig, met = self._stack("iv_target_eligible"), self._stack("iv_target_met")
-        rows = []
+        rows: list[dict[str, Any]] = []
         times = self._times(elig.shape[2], step)
         for k, t in enumerate(self.scenario.resolved_targets):
             with np.errstate(invalid="ignore", divide="ignore"):
@@ -234,14 +247,14 @@ class RunResult:
         return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
 
     def shift_intervals(self) -> pd.DataFrame:
-        """Per interval and shift: agents on duty (rostered, after shrinkage), busy agents, occupancy."""
+        """Per interval and shift: agents on duty (after shrinkage), busy agents, occupancy."""
         step = self.scenario.reporting.interval
         busy = np.round(self._stack("iv_busy"), 6) / step  # agents busy on average
         duty = self._stack("iv_on_duty") / step
         with np.errstate(invalid="ignore", divide="ignore"):
             occ = np.where(duty > 0, busy / duty, np.nan)
         times = self._times(busy.shape[1], step)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for j, (pool, shift) in enumerate(self.shift_names):
             b, blo, bhi = _nonneg(mean_ci_axis(busy[:, :, j]))
             o, olo, ohi = _nonneg(mean_ci_axis(occ[:, :, j]))
@@ -253,15 +266,16 @@ class RunResult:
         return pd.concat(rows, ignore_index=True)
 
     def backlog(self) -> pd.DataFrame:
-        """Deferrable work (async messages, escalated cases to close) waiting at each interval's end."""
+        """Deferrable work (async messages, cases to close) waiting at each interval's end."""
         step = self.scenario.reporting.interval
         b = self._stack("iv_backlog")
         times = self._times(b.shape[1], step) + pd.Timedelta(seconds=step)
-        rows = []
+        rows: list[dict[str, Any]] = []
         for j, name in enumerate(self.scenario.channels):
             m, lo, hi = mean_ci_axis(b[:, :, j])
             rows.append(pd.DataFrame({"at": times, "channel": name, "backlog": m,
-                                      "backlog_low": np.maximum(lo, 0), "backlog_high": hi}))  # fmt: skip
+                                      "backlog_low": np.maximum(lo, 0),
+                                      "backlog_high": hi}))  # fmt: skip
         return pd.concat(rows, ignore_index=True)
 
     def _grouping(self, per: str) -> tuple[float, int]:

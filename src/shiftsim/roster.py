@@ -128,5 +128,7 @@ def build_roster(scenario: Scenario, first_day_offset: int, n_days: int, end: fl
         duty_agent=a[order],
         duty_start=s[order],
         duty_end=e[order],
-        on_duty_by_day=np.stack(on_duty, axis=1).astype(np.int32) if on_duty else np.zeros((n_days, 0), np.int32),
+        on_duty_by_day=np.stack(on_duty, axis=1).astype(np.int32)
+        if on_duty
+        else np.zeros((n_days, 0), np.int32),
     )

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
+from typing import Any
 
 import numpy as np
 
@@ -88,7 +89,8 @@ def run(
     progress: Progress | None = None,
     executor: Executor | None = None,
     replications: list[int] | None = None,
-    on_replication: Callable[[ReplicationMetrics, dict[str, np.ndarray] | None], None] | None = None,
+    on_replication: Callable[[ReplicationMetrics, dict[str, np.ndarray] | None], None]
+    | None = None,
     keep_logs: bool = False,
 ) -> RunResult:
     """Run the scenario's replications and collect their KPIs.
@@ -167,7 +169,7 @@ def simulate(
     scheduler
         Address of a Dask scheduler to run the replications on.
     """
-    changes: dict[str, int] = {}
+    changes: dict[str, Any] = {}
     if replications is not None:
         changes["replications"] = replications
     if seed is not None:

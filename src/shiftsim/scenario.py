@@ -92,7 +92,9 @@ class Horizon(_Model):
     @classmethod
     def _whole_days(cls, v: float) -> float:
         if v < 0 or v % DAY:
-            raise ValueError(f"warm-up must be a whole number of days such as '1d' (got {v / DAY:g}d)")
+            raise ValueError(
+                f"warm-up must be a whole number of days such as '1d' (got {v / DAY:g}d)"
+            )
         return v
 
     @property
@@ -402,7 +404,7 @@ class Scenario(_Model):
     def with_(self, overrides: dict[str, Any] | None = None, **top_level: Any) -> Scenario:
         """A copy with settings changed: dotted paths in ``overrides``, top-level keys as keywords.
 
-        >>> scenario.with_({"channels.chat.bot.containment": 0.3}, replications=50)  # doctest: +SKIP
+        >>> scenario.with_({"channels.chat.bot.containment": 0.3}, replications=9)  # doctest: +SKIP
         """
         changes = dict(overrides or {})
         changes.update(top_level)
@@ -451,8 +453,14 @@ def reference_problems(data: Any) -> list[Problem]:
     for cname, ch in channels.items():
         ch = mapping(ch)
         if cname not in served:
-            problems.append(Problem(path=f"channels.{cname}", message="no pool serves this channel"))
-        elif isinstance(ch.get("vip_share"), int | float) and ch["vip_share"] > 0 and cname not in vip_served:
+            problems.append(
+                Problem(path=f"channels.{cname}", message="no pool serves this channel")
+            )
+        elif (
+            isinstance(ch.get("vip_share"), int | float)
+            and ch["vip_share"] > 0
+            and cname not in vip_served
+        ):
             problems.append(Problem(path=f"channels.{cname}.vip_share",
                                     message="no pool serving this channel takes VIPs"))  # fmt: skip
         dept = mapping(ch.get("escalation")).get("department")
@@ -492,7 +500,8 @@ def default_targets(channels: dict[str, Channel]) -> tuple[Target, ...]:
                                       cases="complex", within="8h", goal=goal))  # fmt: skip
             else:
                 out.append(Target(channel=cname, priority=prio, kind="resolution",  # type: ignore[arg-type]
-                                  within=format_duration(_RESOLUTION[prio]), goal=goal))  # fmt: skip
+                                  within=format_duration(_RESOLUTION[prio]),
+                                  goal=goal))  # fmt: skip
     return tuple(out)
 
 
@@ -560,7 +569,10 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r} (first on line {seen[key] + 1})", key_node.start_mark
+                None,
+                None,
+                f"duplicate key {key!r} (first on line {seen[key] + 1})",
+                key_node.start_mark,
             )
         seen[key] = key_node.start_mark.line
     return loader.construct_mapping(node, deep)
@@ -603,14 +615,18 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     try:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ScenarioError(source, [Problem(path="", message=f"cannot read file ({exc.strerror})")]) from None
+        raise ScenarioError(
+            source, [Problem(path="", message=f"cannot read file ({exc.strerror})")]
+        ) from None
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(source, [Problem(path=where, message=f"invalid YAML: {problem}")]) from None
+        raise ScenarioError(
+            source, [Problem(path=where, message=f"invalid YAML: {problem}")]
+        ) from None
     return parse_scenario(data, source=source, overrides=overrides)
 
 
@@ -684,10 +700,13 @@ def _document_path(loc: tuple[Any, ...], data: Any) -> str:
     parts: list[str] = []
     node = data
     for key in loc:
-        if isinstance(node, dict) and key in node:
-            node = node[key]
-            parts.append(str(key))
-        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+        if (
+            isinstance(node, dict)
+            and key in node
+            or isinstance(node, list)
+            and isinstance(key, int)
+            and key < len(node)
+        ):
             node = node[key]
             parts.append(str(key))
         elif isinstance(node, dict | list):

@@ -61,7 +61,9 @@ def ratio_ci(num: np.ndarray, den: np.ndarray, level: float = 0.95) -> Estimate:
     return Estimate(r, r - h, r + h, n)
 
 
-def mean_ci_axis(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def mean_ci_axis(
+    values: np.ndarray, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Vectorised :func:`mean_ci` over axis 0 (replications), NaNs ignored.
 
     Returns ``(mean, low, high)``, each shaped like ``values[0]``; the bounds
@@ -79,7 +81,9 @@ def mean_ci_axis(values: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, n
     return mean, mean - half, mean + half
 
 
-def wilson(successes: np.ndarray, trials: np.ndarray, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def wilson(
+    successes: np.ndarray, trials: np.ndarray, level: float = 0.95
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Share of successes and its Wilson score interval (independent trials).
 
     Used for the probability of meeting a target in one interval or day, where

@@ -183,7 +183,7 @@ class ResultsFolder:
 
         def save(path: Path) -> None:
             with path.open("wb") as fh:
-                np.savez(fh, **arrays)
+                np.savez(fh, **arrays)  # type: ignore[arg-type]
 
         _write_atomic(self.partial / "replications" / f"{name}.npz", save)
         if self.contacts and log is not None:
@@ -225,7 +225,9 @@ class ResultsFolder:
             "wall_time_s": wall_time,
             "versions": _versions(),
         }
-        _write_atomic(self.partial / "metadata.json", lambda p: p.write_text(json.dumps(meta, indent=2)))
+        _write_atomic(
+            self.partial / "metadata.json", lambda p: p.write_text(json.dumps(meta, indent=2))
+        )
 
 
 def write_tables(result: RunResult, folder: Path, fmt: str) -> None:
@@ -281,6 +283,9 @@ def load_results(folder: str | Path) -> tuple[RunResult, dict[str, Any]]:
     scenario = parse_scenario(data, source=str(folder / "scenario.yaml"))
     metrics = [_load_metrics(f) for f in sorted((folder / "replications").glob("rep-*.npz"))]
     result = RunResult.from_metrics(
-        scenario, metrics, meta.get("replications_requested", len(metrics)), meta.get("wall_time_s") or 0.0
+        scenario,
+        metrics,
+        meta.get("replications_requested", len(metrics)),
+        meta.get("wall_time_s") or 0.0,
     )
     return result, meta
