@@ -25,11 +25,11 @@ from rich.console import Console
 from rich.table import Table
 
 from .arrivals import Calendar, daily_factors, expected_hourly
-from .durations import DAY, HOUR, format_duration
-from .metrics import target_outcomes
-from .replication import run_replication
+from .durations import HOUR, format_duration
+from .metrics import check_target
+from .results import RunResult
 from .roster import Roster, build_roster
-from .scenario import Scenario, Target
+from .scenario import Scenario
 from .statistics import Estimate, ratio_ci
 from .targets import in_hours
 from .theory import erlang_a, erlang_c_service_level
@@ -39,8 +39,8 @@ __all__ = [
     "ChannelCheck",
     "HourCheck",
     "agents_by_hour",
+    "check_result",
     "check_scenario",
-    "hourly_outcomes",
     "planner_service_level",
     "print_check",
 ]
@@ -172,20 +172,6 @@ def _arrivals_by_hour(name: str, scenario: Scenario, calendar: Calendar) -> np.n
     return hourly[first : first + calendar.days * 24].reshape(calendar.days, 24).mean(axis=0)
 
 
-def _tightest_target(name: str, scenario: Scenario) -> Target | None:
-    targets = [
-        t for t in scenario.resolved_targets if t.channel == name and t.kind == "first_response"
-    ]
-    if not targets:
-        return None
-    tightest = min(targets, key=lambda t: t.within)
-    # Every contact of the channel, against that time, from arrival.
-    return tightest.model_copy(
-        update={"name": "", "priority": "all", "vip": None, "business_hours": None,
-                "off_hours_by": None}
-    )  # fmt: skip
-
-
 # --------------------------------------------------------------------------- #
 # Why they may differ
 # --------------------------------------------------------------------------- #
@@ -307,86 +293,57 @@ def _reasons(
 # --------------------------------------------------------------------------- #
 # The comparison
 # --------------------------------------------------------------------------- #
-def hourly_outcomes(
-    scenario: Scenario, targets: list[Target], index: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Contacts met and eligible per target and hour of arrival, in replication ``index``.
-
-    Returns two ``[target, hour]`` arrays, pooled over the reported days.
-    """
-    rep = run_replication(scenario, index)
-    met = np.zeros((len(targets), 24))
-    eligible = np.zeros((len(targets), 24))
-    for k, target in enumerate(targets):
-        arrival, ok, _ = target_outcomes(target, rep, scenario)
-        hour = (np.mod(arrival, DAY) // HOUR).astype(np.int64)
-        eligible[k] = np.bincount(hour, minlength=24)
-        met[k] = np.bincount(hour[ok], minlength=24)
-    return met, eligible
-
-
 def check_scenario(scenario: Scenario, executor: Executor | None = None) -> list[ChannelCheck]:
+    """Simulate ``scenario.replications`` replications and compare them hour by hour.
+
+    ``executor``: where replications run (see :func:`shiftsim.runner.executor_for`);
+    ``None`` runs them here. Results do not depend on it.
+    """
+    from .runner import run
+
+    return check_result(run(scenario, executor=executor))
+
+
+def check_result(result: RunResult) -> list[ChannelCheck]:
     """Planner's and simulated share answered within target, per hour and waiting channel.
 
-    Asynchronous channels have no waiting customer and no Erlang figure; they
-    are left out, as are channels without a first-response target.
-
-    Parameters
-    ----------
-    scenario
-        The center; ``scenario.replications`` replications are simulated.
-    executor
-        Where replications run (see :func:`shiftsim.runner.executor_for`);
-        ``None`` runs them one after another here. Results do not depend on it.
+    The simulated side comes from the run's replications (no new simulation),
+    so a results folder can be checked after the fact. Asynchronous channels
+    have no waiting customer and no Erlang figure; they are left out, as are
+    channels without a first-response target.
     """
+    scenario = result.scenario
     calendar = Calendar.of(scenario)
     n_days = calendar.arrival_days + calendar.drain_days
     roster = build_roster(scenario, -calendar.warmup_days, n_days, calendar.end)
+    met = np.stack([m.check_met for m in result.metrics], axis=1)  # [channel, rep, hour]
+    eligible = np.stack([m.check_eligible for m in result.metrics], axis=1)
 
-    plans = []
-    for name, ch in scenario.channels.items():
-        target = _tightest_target(name, scenario)
-        if not ch.synchronous or target is None:
+    out = []
+    for j, (name, ch) in enumerate(scenario.channels.items()):
+        target = check_target(name, scenario)
+        if target is None:
             continue
         pools = [i for i, p in enumerate(scenario.pools.values()) if name in p.channels]
         arrivals = _arrivals_by_hour(name, scenario, calendar)
         agents = agents_by_hour(roster, pools, calendar)
         patience = ch.patience.mean if ch.patience is not None else None
-        planner = [
-            planner_service_level(
-                arrivals[h], agents[h] * ch.concurrency, ch.handle_time.mean, target.within,
-                patience,
-            )
-            for h in _HOURS
-        ]  # fmt: skip
         reasons, notes = _reasons(name, scenario, arrivals, agents, roster, calendar)
-        plans.append((name, target, arrivals, agents, planner, reasons, notes, patience))
-
-    targets = [plan[1] for plan in plans]
-    indices = range(scenario.replications)
-    if executor is None:
-        outcomes = [hourly_outcomes(scenario, targets, r) for r in indices]
-    else:
-        n = len(indices)
-        outcomes = list(executor.map(hourly_outcomes, [scenario] * n, [targets] * n, indices))
-    met = np.stack([m for m, _ in outcomes], axis=1)  # [target, replication, hour]
-    eligible = np.stack([e for _, e in outcomes], axis=1)
-
-    out = []
-    for k, (name, target, arrivals, agents, planner, reasons, notes, patience) in enumerate(plans):
-        ch = scenario.channels[name]
         hours = tuple(
             HourCheck(
                 hour=int(h),
                 arrivals=float(arrivals[h]),
                 agents=float(agents[h]),
                 servers=float(agents[h] * ch.concurrency),
-                planner=planner[h],
-                simulated=ratio_ci(met[k, :, h], eligible[k, :, h]),
+                planner=planner_service_level(
+                    arrivals[h], agents[h] * ch.concurrency, ch.handle_time.mean,
+                    target.within, patience,
+                ),
+                simulated=ratio_ci(met[j, :, h], eligible[j, :, h]),
                 reasons=reasons[h],
             )
             for h in _HOURS
-        )
+        )  # fmt: skip
         model = "Erlang A" if patience is not None else "Erlang C"
         out.append(ChannelCheck(name, target.within, model, hours, notes))
     return out

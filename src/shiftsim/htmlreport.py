@@ -27,6 +27,7 @@ import yaml
 
 from . import plotting
 from .distributions import Distribution, Uniform
+from .durations import format_duration
 from .results import RunResult
 from .scenario import PRIORITIES, WEEKDAYS, Scenario, ScenarioError
 from .store import OutputError, load_results
@@ -189,6 +190,51 @@ def _table(
                 cells.append(f'<td class="{cls}">{_e(cell)}</td>')
         body.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _check_section(result: RunResult) -> str:
+    """The spreadsheet planner's stationary Erlang figure per hour next to the simulation."""
+    from .check import MATERIAL, check_result
+
+    checks = check_result(result)
+    if not checks:
+        return ""
+    parts = [
+        "<h2>Spreadsheet check: stationary Erlang per hour vs simulation</h2>",
+        "<p class='defs'>What a spreadsheet computes for each hour of the day (expected "
+        "arrivals of the hour averaged over the horizon, skilled agents on duty after "
+        "shrinkage, Erlang C or Erlang A with the mean patience; shifts, rotation days, bot, "
+        "escalation and retries ignored) next to the simulated share answered within the "
+        f"channel's tightest first-response target. Flagged: differs by more than the "
+        f"simulation's 95% CI plus {100 * MATERIAL:.0f} points.</p>",
+    ]
+    for c in checks:
+        rows = []
+        for hc in c.hours:
+            sim = hc.simulated
+            flag = ""
+            if hc.flagged:
+                flag = "differs: " + (", ".join(hc.reasons) or "no known reason")
+            rows.append((
+                f"{hc.hour:02d}:00", f"{hc.arrivals:.1f}", f"{hc.agents:.1f}", _pct(hc.planner),
+                _pct_ci(sim.mean, sim.low, sim.high),
+                "-" if math.isnan(hc.difference) else f"{100 * hc.difference:+.1f} pts",
+                ("html", _e(flag), "bad" if flag else ""),
+            ))  # fmt: skip
+        parts.append(
+            f"<h3>{_e(c.channel)}: answered within {_e(format_duration(c.within))} "
+            f"({_e(c.model)})</h3>"
+        )
+        parts.append(_table(
+            ["hour", "arrivals/h", "agents", "spreadsheet", "simulated (95% CI)", "difference",
+             "flag"],
+            rows, [False, True, True, True, True, True, False],
+        ))  # fmt: skip
+        used = {r for hc in c.hours if hc.flagged for r in hc.reasons}
+        notes = [f"<li><b>{_e(k)}</b>: {_e(v)}</li>" for k, v in c.notes.items() if k in used]
+        if notes:
+            parts.append(f"<ul class='defs'>{''.join(notes)}</ul>")
+    return "".join(parts)
 
 
 # -- facts --------------------------------------------------------------------------
@@ -661,6 +707,7 @@ def render_html(result: RunResult, meta: dict[str, Any]) -> str:
         )
         body.append("<h2>Shifts</h2>")
         body.append(_shifts_table(result))
+        body.append(_check_section(result))
 
     body.append("<h2>Key assumptions</h2>")
     body.append(_assumptions(sc, result if result.replications else None))

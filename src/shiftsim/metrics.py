@@ -31,7 +31,7 @@ from .replication import Replication
 from .scenario import PRIORITIES, Scenario, Target
 from .targets import deadlines
 
-__all__ = ["ReplicationMetrics", "measure", "target_outcomes"]
+__all__ = ["PERCENTILES", "ReplicationMetrics", "check_target", "measure", "target_outcomes"]
 
 
 PERCENTILES: tuple[float, ...] = (50.0, 80.0, 90.0, 95.0)
@@ -78,6 +78,9 @@ class ReplicationMetrics:
     iv_busy: np.ndarray  # [interval, shift] agent-seconds
     iv_on_duty: np.ndarray  # [interval, shift] agent-seconds on duty (rostered, after shrinkage)
     iv_backlog: np.ndarray  # [interval, channel] deferrable items waiting at the interval's end
+    # -- for `shiftsim check`: each waiting channel against its tightest target ---
+    check_eligible: np.ndarray  # [channel, hour of day]
+    check_met: np.ndarray  # [channel, hour of day]
 
 
 def target_outcomes(
@@ -124,6 +127,28 @@ def target_outcomes(
     resp = np.where(np.isnan(response[idx]), np.inf, response[idx])
     met = resp <= due
     return arrival[idx], met, due
+
+
+def check_target(name: str, scenario: Scenario) -> Target | None:
+    """The target ``shiftsim check`` compares a waiting channel against.
+
+    The channel's tightest first-response target, applied to every contact of
+    the channel (all priorities, VIPs or not, no business hours), as a
+    spreadsheet planner would. ``None`` for async channels and channels
+    without a first-response target.
+    """
+    if not scenario.channels[name].synchronous:
+        return None
+    targets = [
+        t for t in scenario.resolved_targets if t.channel == name and t.kind == "first_response"
+    ]
+    if not targets:
+        return None
+    tightest = min(targets, key=lambda t: t.within)
+    return tightest.model_copy(
+        update={"name": "", "priority": "all", "vip": None, "business_hours": None,
+                "off_hours_by": None}
+    )  # fmt: skip
 
 
 def _priority_vip(target: Target, priority: np.ndarray, vip: np.ndarray) -> np.ndarray:
@@ -240,6 +265,16 @@ def measure(rep: Replication, scenario: Scenario) -> ReplicationMetrics:
             iv_backlog[:, j] += np.searchsorted(np.sort(came), edges[1:], side="right")
             iv_backlog[:, j] -= np.searchsorted(np.sort(went), edges[1:], side="right")
 
+    check_eligible = np.zeros((nch, 24), dtype=np.int64)
+    check_met = np.zeros((nch, 24), dtype=np.int64)
+    for j, name in enumerate(scenario.channels):
+        tgt = check_target(name, scenario)
+        if tgt is not None:
+            arrival, ok, _ = target_outcomes(tgt, rep, scenario)
+            hour = (np.mod(arrival, DAY) // 3600.0).astype(np.int64)
+            check_eligible[j] = np.bincount(hour, minlength=24)
+            check_met[j] = np.bincount(hour[ok], minlength=24)
+
     first = log.attempt == 1
     bot_used = ~np.isnan(log.bot_end)
     day_of = bins(log.arrival, DAY, days)
@@ -274,6 +309,8 @@ def measure(rep: Replication, scenario: Scenario) -> ReplicationMetrics:
         iv_busy=iv_busy,
         iv_on_duty=iv_on_duty,
         iv_backlog=iv_backlog,
+        check_eligible=check_eligible,
+        check_met=check_met,
     )
 
 
