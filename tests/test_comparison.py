@@ -94,3 +94,11 @@ def test_sweep_bot_containment(plan) -> None:
     np.testing.assert_allclose(line.get_ydata(), chat["p_meet"])
     with pytest.raises(ValueError, match="no target"):
         shiftsim.plotting.sweep_chart(frame, targets=["nope"])
+
+
+def test_compare_rejects_other_goals(plan) -> None:
+    targets = plan.to_dict()["targets"]
+    targets[0]["goal"] = 0.5
+    targets[0]["within"] = "5min"
+    with pytest.raises(ValueError, match="other targets"):
+        shiftsim.compare({"a": plan, "b": plan.with_(targets=targets)})

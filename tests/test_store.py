@@ -145,3 +145,15 @@ def test_cli_run_writes_folder_and_refuses_to_overwrite(tmp_path) -> None:
     assert "Traceback" not in second.output
     third = CliRunner().invoke(main, [*args, "--force"])
     assert third.exit_code == 0, third.output
+
+
+def test_resume_with_fewer_replications_keeps_only_those(tmp_path, scenario) -> None:
+    out = tmp_path / "fewer"
+    _run_into(ResultsFolder(out, scenario, "test", fmt="csv"), scenario, stop_after=2)
+    smaller = scenario.with_(replications=1)
+    folder = ResultsFolder(out, smaller, "test", fmt="csv")
+    assert folder.missing() == []
+    folder.finish(0.0)
+    loaded, meta = load_results(out)
+    assert loaded.replications == 1 and meta["replications_requested"] == 1
+    assert sorted(p.name for p in (out / "replications").iterdir()) == ["rep-0000.npz"]

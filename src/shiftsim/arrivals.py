@@ -49,6 +49,11 @@ class Calendar:
         )
 
     @property
+    def no_promise_delay(self) -> float:
+        """Deadline given to work no target covers: after everything that has one."""
+        return self.drain_days * DAY
+
+    @property
     def report_start(self) -> float:
         return self.warmup_days * DAY
 
@@ -181,7 +186,9 @@ def generate_contacts(scenario: Scenario, replication: int, calendar: Calendar) 
             if t.vip is not None:
                 applies &= vip == t.vip
             due = np.where(applies, np.minimum(due, deadlines(t, arrival)), due)
-        due = np.where(np.isfinite(due), due, arrival)
+        # Messages no target covers come after those with a promise, first in
+        # first out among themselves, but are not starved for ever.
+        due = np.where(np.isfinite(due), due, arrival + calendar.no_promise_delay)
 
         parts.append(dict(
             channel=np.full(n, ci, dtype=np.int8), arrival=arrival, priority=priority, vip=vip,

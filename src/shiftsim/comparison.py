@@ -136,11 +136,11 @@ def compare(
     base = plans[baseline]
     reps = replications or base.replications
     seed = base.seed if seed is None else seed
-    labels = [t.label for t in base.resolved_targets]
+    labels = [(t.label, t.goal) for t in base.resolved_targets]
     results: dict[str, RunResult] = {}
     for name in names:
         sc = plans[name].with_(replications=reps, seed=seed)
-        if [t.label for t in sc.resolved_targets] != labels:
+        if [(t.label, t.goal) for t in sc.resolved_targets] != labels:
             raise ValueError(
                 f"plan {name!r} has other targets than {baseline!r}: compare like with like"
             )

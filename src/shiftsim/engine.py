@@ -531,7 +531,8 @@ class _Engine:
                 if w < FULL:
                     self._assigned(pool, a)
                 return
-        due = self.arrival[i] + self.rules[ch].resolution_due[self.priority[i]]
+        # The customer's resolution clock started at the first attempt.
+        due = self.c_arrival[self.origin[i]] + self.rules[ch].resolution_due[self.priority[i]]
         self.seq += 1
         heapq.heappush(self.backlog[ch][1 - vip], (due, 1 - vip, self.seq, i))
         for p in self.backlog_viewers[ch][1 - vip]:

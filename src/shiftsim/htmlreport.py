@@ -690,10 +690,11 @@ def render_html(result: RunResult, meta: dict[str, Any]) -> str:
             body.append(_targets_table(result, targets))
             body.append(
                 "<p class='defs'><b>Service level</b>: share of the horizon's contacts that met "
-                "the target, pooled over days (mean of replications, 95% CI). <b>P(day meets "
-                "goal)</b>: share of simulated days, over all replications, on which that day's "
-                "service level reached the goal; its interval comes from the per-replication "
-                "shares. Red service levels are below the goal.</p>"
+                "the target, all days and replications pooled (95% CI from the variation "
+                "between replications). <b>P(day meets goal)</b>: share of a replication's days "
+                "on which the day's service level reached the goal, averaged over replications; "
+                "its interval comes from the per-replication shares. Red service levels are "
+                "below the goal.</p>"
             )
         for title, markup in _charts(result, targets):
             body.append(f"<h2>{_e(title)}</h2>{markup}")
@@ -751,7 +752,7 @@ def render_markdown(result: RunResult, meta: dict[str, Any]) -> str:
         lines.append(f"| {label} | {_pct(r['goal'])} | {sl} | {p} | {_status(r['p_meet'])[1]} |")
     lines += [
         "",
-        "P(day meets goal): share of simulated days, over all replications, on which that "
-        "day's service level reached the goal. Charts and all tables: `report.html`.",
+        "P(day meets goal): share of a replication's days on which the day's service level "
+        "reached the goal, averaged over replications. Charts and all tables: `report.html`.",
     ]
     return "\n".join(lines) + "\n"

@@ -60,7 +60,8 @@ class ReplicationMetrics:
     wait_sum: np.ndarray  # [channel] total wait of answered contacts (ASA numerator)
     escalated: np.ndarray  # [channel]
     dept_late: np.ndarray  # [channel] department answered later than respond_within
-    dept_delay_sum: np.ndarray  # [channel]
+    dept_delay_sum: np.ndarray  # [channel] over escalations the department answered
+    dept_answered: np.ndarray  # [channel] escalations the department answered by the end
     busy: np.ndarray  # [shift] agent-seconds busy in the horizon
     available: np.ndarray  # [shift] agent-seconds on duty (incl. overtime) in the horizon
     overtime: np.ndarray  # [shift] agent-seconds worked past the end of duty
@@ -76,7 +77,9 @@ class ReplicationMetrics:
     iv_wait_pct: np.ndarray  # [interval, channel, priority, PERCENTILES] NaN if none answered
     day_wait_pct: np.ndarray  # [day, channel, priority, PERCENTILES]
     iv_busy: np.ndarray  # [interval, shift] agent-seconds
-    iv_on_duty: np.ndarray  # [interval, shift] agent-seconds on duty (rostered, after shrinkage)
+    iv_on_duty: (
+        np.ndarray
+    )  # [interval, shift] agent-seconds present (rostered after shrinkage + overtime)
     iv_backlog: np.ndarray  # [interval, channel] deferrable items waiting at the interval's end
     # -- for `shiftsim check`: each waiting channel against its tightest target ---
     check_eligible: np.ndarray  # [channel, hour of day]
@@ -214,9 +217,12 @@ def measure(rep: Replication, scenario: Scenario) -> ReplicationMetrics:
     abandoned = log.outcome == Outcome.ABANDONED
 
     escalated = log.department >= 0
-    dept_delay = log.dept_response - log.handled
+    dept_answered = escalated & ~np.isnan(log.dept_response)
+    dept_delay = np.where(dept_answered, log.dept_response - log.handled, 0.0)
     respond_within = np.array([d.respond_within for d in scenario.departments.values()] + [np.inf])
-    late = escalated & ~(dept_delay <= respond_within[log.department])
+    # Late: answered after respond_within, or still unanswered that long after escalation.
+    waited = np.where(dept_answered, dept_delay, cal.end - log.handled)
+    late = escalated & (waited > respond_within[log.department])
 
     # Agent time: handling and closing, weighted by the share of an agent a contact takes.
     weight = np.array([1.0 / c.concurrency for c in scenario.channels.values()])
@@ -248,8 +254,9 @@ def measure(rep: Replication, scenario: Scenario) -> ReplicationMetrics:
     iv_on_duty = np.zeros((n_iv, n_shifts))
     for j in range(n_shifts):
         sel = duty_shift == j
+        # Present: rostered time after shrinkage plus overtime (finishing a contact).
         iv_on_duty[:, j] = _time_in_bins(
-            roster.duty_start[sel], roster.duty_end[sel], np.ones(sel.sum()), edges
+            roster.duty_start[sel], leave[sel], np.ones(sel.sum()), edges
         )
 
     # Deferrable work waiting at each interval's end: async messages not yet
@@ -287,12 +294,13 @@ def measure(rep: Replication, scenario: Scenario) -> ReplicationMetrics:
         bot_offered=per_channel(bot_used),
         deflected=per_channel(deflected),
         queued=per_channel(~np.isnan(log.queued)),
-        answered=per_channel(answered),
+        answered=per_channel(responded),
         abandoned=per_channel(abandoned),
         wait_sum=per_channel(answered & sync, log.answered - log.queued),
         escalated=per_channel(escalated),
         dept_late=per_channel(late),
-        dept_delay_sum=per_channel(escalated, dept_delay),
+        dept_delay_sum=per_channel(dept_answered, dept_delay),
+        dept_answered=per_channel(dept_answered),
         busy=busy,
         available=available,
         overtime=overtime,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from .arrivals import Calendar, Contacts, generate_contacts
@@ -31,16 +30,21 @@ def engine_rules(
     """Translate the scenario into the engine's plain rules."""
     names = list(scenario.channels)
     targets = scenario.resolved_targets
+    calendar = Calendar.of(scenario)
     channels = []
     for name, ch in scenario.channels.items():
         due = []
         for prio in PRIORITIES:
+            # Closing an escalated case: its complex-case resolution target.
             within = [
                 t.within
                 for t in targets
-                if t.channel == name and t.kind == "resolution" and t.priority in ("all", prio)
+                if t.channel == name
+                and t.kind == "resolution"
+                and t.priority in ("all", prio)
+                and t.cases in ("all", "complex")
             ]
-            due.append(min(within, default=math.inf))
+            due.append(min(within, default=calendar.no_promise_delay))
         retry = ch.retry
         channels.append(
             ChannelRules(

@@ -74,8 +74,8 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
         )
     console.print(t)
     console.print(
-        "P(day meets goal): share of simulated days, over all replications, on which that "
-        "day's service level reached the goal.",
+        "P(day meets goal): share of a replication's days on which the day's service level "
+        "reached the goal, averaged over replications.",
         style="dim",
     )
 

@@ -132,7 +132,7 @@ class RunResult:
         rows: list[dict[str, Any]] = []
         s = {n: self._stack(n) for n in (
             "offered", "customers", "bot_offered", "deflected", "queued", "answered",
-            "abandoned", "wait_sum", "escalated", "dept_late", "dept_delay_sum",
+            "abandoned", "wait_sum", "escalated", "dept_late", "dept_delay_sum", "dept_answered",
         )}  # fmt: skip
         for j, name in enumerate(self.scenario.channels):
             col = {k: v[:, j] for k, v in s.items()}
@@ -142,9 +142,11 @@ class RunResult:
                     "offered_per_rep": _est(mean_ci(col["offered"])),
                     "containment": _est(_clip01(ratio_ci(col["deflected"], col["bot_offered"]))),
                     "abandonment": _est(_clip01(ratio_ci(col["abandoned"], col["queued"]))),
-                    "asa_s": _est(ratio_ci(col["wait_sum"], col["answered"])),
+                    "asa_s": _est(ratio_ci(col["wait_sum"], col["answered"]))
+                    if self.scenario.channels[name].synchronous
+                    else (np.nan, np.nan, np.nan),
                     "escalation_share": _est(_clip01(ratio_ci(col["escalated"], col["answered"]))),
-                    "dept_delay_s": _est(ratio_ci(col["dept_delay_sum"], col["escalated"])),
+                    "dept_delay_s": _est(ratio_ci(col["dept_delay_sum"], col["dept_answered"])),
                     "dept_late_share": _est(_clip01(ratio_ci(col["dept_late"], col["escalated"]))),
                 }
             )

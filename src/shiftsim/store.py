@@ -149,17 +149,24 @@ class ResultsFolder:
                     f"{self.final} already holds a complete run; use --force to run it again"
                 )
         (self.partial / "replications").mkdir(parents=True, exist_ok=True)
+        # Metadata first: a crash from here on leaves a partial folder that the
+        # next run recognises as this scenario's and resumes.
+        self._write_meta("running")
         if self.contacts:
             (self.partial / "contacts").mkdir(exist_ok=True)
-        if final_meta.get("scenario_hash") == self.hash and final_meta.get("status") != "complete":
-            # Interrupted earlier: carry its finished replications over.
+        resumable = (
+            final_meta.get("scenario_hash") == self.hash and final_meta.get("status") != "complete"
+        )
+        if resumable and not force:
+            # Interrupted earlier: carry over its finished replications that this run wants.
             for sub in ("replications", "contacts"):
                 src = self.final / sub
                 if src.is_dir() and (self.partial / sub).is_dir():
                     for f in src.iterdir():
-                        shutil.copy2(f, self.partial / sub / f.name)
+                        if _rep_index(f) < self.scenario.replications:
+                            shutil.copy2(f, self.partial / sub / f.name)
             self._adopt(self.partial)
-        self._write_meta("running")
+            self._write_meta("running")
         _write_atomic(
             self.partial / "scenario.yaml",
             lambda p: p.write_text(yaml.safe_dump(self.scenario.to_dict(), sort_keys=False)),
@@ -257,6 +264,14 @@ def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _rep_index(path: Path) -> int:
+    """Replication index of a ``rep-NNNN.*`` file (a large number for anything else)."""
+    try:
+        return int(path.name.split(".")[0].removeprefix("rep-"))
+    except ValueError:
+        return 1 << 30
+
+
 def _read_meta(folder: Path) -> dict[str, Any]:
     try:
         return dict(json.loads((folder / "metadata.json").read_text()))
@@ -281,7 +296,12 @@ def load_results(folder: str | Path) -> tuple[RunResult, dict[str, Any]]:
         raise OutputError(f"{folder} is not a shiftsim results folder (no metadata.json)")
     data = yaml.safe_load((folder / "scenario.yaml").read_text())
     scenario = parse_scenario(data, source=str(folder / "scenario.yaml"))
-    metrics = [_load_metrics(f) for f in sorted((folder / "replications").glob("rep-*.npz"))]
+    wanted = int(meta.get("replications_requested", 1 << 30))
+    metrics = [
+        _load_metrics(f)
+        for f in sorted((folder / "replications").glob("rep-*.npz"))
+        if _rep_index(f) < wanted
+    ]
     result = RunResult.from_metrics(
         scenario,
         metrics,
