@@ -97,6 +97,16 @@ def test_run_report_writes_both_files_atomically(folder: Path) -> None:
     assert not [p.name for p in folder.iterdir() if ".tmp-" in p.name]
 
 
+def test_report_saves_charts_as_png_and_svg(folder: Path) -> None:
+    charts = folder / "charts"
+    png = sorted(p.stem for p in charts.glob("*.png"))
+    svg = sorted(p.stem for p in charts.glob("*.svg"))
+    assert png == svg and "target_probabilities" in png and "arrivals_and_staff" in png
+    assert (charts / "target_probabilities.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in (charts / "target_probabilities.svg").read_text()[:2000]
+    assert not [p.name for p in charts.iterdir() if ".tmp-" in p.name]
+
+
 def test_targets_table_matches_targets_csv(folder: Path, page: str) -> None:
     targets = pd.read_csv(folder / "targets.csv")
     assert len(targets) == 4

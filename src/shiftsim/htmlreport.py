@@ -41,7 +41,7 @@ DPI = 100
 
 
 def write_report(folder: str | Path) -> Path:
-    """Write ``report.html`` and ``summary.md`` into a results folder.
+    """Write ``report.html``, ``summary.md`` and ``charts/*.png|svg`` into a results folder.
 
     Both files are written atomically (a temporary file renamed into place).
 
@@ -75,6 +75,8 @@ def write_report(folder: str | Path) -> Path:
     ) as exc:
         raise OutputError(f"{folder}: cannot read the results ({exc})") from exc
     path = folder / "report.html"
+    if result.replications:
+        plotting.save_charts(result, folder / "charts")
     _write_atomic(folder / "summary.md", render_markdown(result, meta))
     _write_atomic(path, render_html(result, meta))
     return path
