@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import shiftsim
@@ -102,3 +103,11 @@ def test_compare_rejects_other_goals(plan) -> None:
     targets[0]["within"] = "5min"
     with pytest.raises(ValueError, match="other targets"):
         shiftsim.compare({"a": plan, "b": plan.with_(targets=targets)})
+
+
+def test_compare_on_worker_processes_equals_serial(plan) -> None:
+    small = plan.with_(replications=2)
+    other = small.set("pools.frontline.shifts.night.headcount", 9)
+    serial = shiftsim.compare({"a": small, "b": other}).differences()
+    parallel = shiftsim.compare({"a": small, "b": other}, workers=2).differences()
+    pd.testing.assert_frame_equal(serial, parallel)

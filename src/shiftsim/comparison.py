@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats
 
 from .results import RunResult
-from .runner import Progress, run
+from .runner import Progress, executor_for, run
 from .scenario import Scenario
 
 __all__ = ["Comparison", "compare", "sweep"]
@@ -113,6 +113,7 @@ def compare(
     seed: int | None = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> Comparison:
     """Run every plan on common random numbers and compare them with the baseline.
 
@@ -126,7 +127,14 @@ def compare(
         Name of the plan the others are compared with (default: the first).
     replications, seed
         Used for every plan (default: the baseline scenario's).
+    executor, workers
+        Where replications run: an executor (see :func:`shiftsim.runner.executor_for`),
+        or else ``workers`` local processes (1: in this process). Results do not
+        depend on either.
     """
+    if executor is None and workers > 1:
+        with executor_for(workers) as pool:
+            return compare(plans, baseline, replications, seed, pool, progress)
     if not plans:
         raise ValueError("compare needs at least one plan (got none)")
     names = list(plans)
@@ -155,6 +163,7 @@ def sweep(
     replications: int | None = None,
     executor: Executor | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Run ``scenario`` with ``param`` (a dotted path) set to each value, on common random numbers.
 
@@ -164,7 +173,8 @@ def sweep(
     """
     values = list(values)
     plans = {str(v): scenario.set(param, v) for v in values}
-    comp = compare(plans, replications=replications, executor=executor, progress=progress)
+    comp = compare(plans, replications=replications, executor=executor, progress=progress,
+                   workers=workers)  # fmt: skip
     frames = []
     for v, (_, res) in zip(values, comp.results.items(), strict=True):
         f = res.targets()
