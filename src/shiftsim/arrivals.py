@@ -197,6 +197,8 @@ def generate_contacts(scenario: Scenario, replication: int, calendar: Calendar) 
             closing=closing, due=due,
         ))  # fmt: skip
 
+    if len(parts) == 1:  # one channel: already in arrival order
+        return Contacts(**parts[0])
     merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     order = np.argsort(merged["arrival"], kind="stable")
     return Contacts(**{k: v[order] for k, v in merged.items()})

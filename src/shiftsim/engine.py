@@ -174,15 +174,16 @@ class _Engine:
         c = contacts
         self.c_arrival: list[float] = c.arrival.tolist()
         self.c_bot: list[bool] = c.bot.tolist()
-        self.c_bot_session: list[float] = c.bot_session.tolist()
+        # Rarely read attributes stay packed (8 bytes each, not a 32-byte float object).
+        self.c_bot_session = array("d", c.bot_session.astype(float).tobytes())
         self.c_contained: list[bool] = c.contained.tolist()
         self.c_patience: list[float] = c.patience.tolist()
         self.c_handle: list[float] = c.handle.tolist()
         self.c_department: list[int] = c.department.tolist()
-        self.c_dept_delay: list[float] = c.dept_delay.tolist()
-        self.c_dept_delay_off: list[float] = c.dept_delay_off.tolist()
-        self.c_closing: list[float] = c.closing.tolist()
-        self.c_due: list[float] = c.due.tolist()
+        self.c_dept_delay = array("d", c.dept_delay.astype(float).tobytes())
+        self.c_dept_delay_off = array("d", c.dept_delay_off.astype(float).tobytes())
+        self.c_closing = array("d", c.closing.astype(float).tobytes())
+        self.c_due = array("d", c.due.astype(float).tobytes())
         # Row i < n is customer i's first attempt; retries are appended after.
         self.channel: list[int] = c.channel.tolist()
         self.priority: list[int] = c.priority.tolist()
