@@ -123,7 +123,6 @@ def run(
     from pathlib import Path
 
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from .report import print_report
     from .runner import default_workers, executor_for
@@ -151,15 +150,7 @@ def run(
                 f"finished, {len(todo)} to run."
             )
     n_workers = max(1, min(workers or default_workers(), len(todo)))
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=quiet,
-        transient=True,
-    ) as bar:
+    with _progress(quiet) as bar:
         task = bar.add_task("replications", total=len(todo))
         with executor_for(n_workers, scheduler) as executor:
             result = run_scenario(
@@ -182,6 +173,22 @@ def run(
             "[yellow]Run again with the same --out to finish the missing replications.[/yellow]"
         )
         sys.exit(130)
+
+
+def _progress(quiet: bool) -> Any:
+    """The progress bar over replications, on stderr (gone when done)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        disable=quiet,
+        transient=True,
+    )
 
 
 def _write_html(folder: Any, console: Any) -> None:
@@ -231,7 +238,6 @@ def compare(
         plans[name] = _load(path, overrides)
 
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
     from .comparison import compare as compare_plans
     from .report import print_comparison
@@ -239,10 +245,7 @@ def compare(
 
     first = next(iter(plans.values()))
     reps = first.replications
-    with Progress(
-        "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-        console=Console(stderr=True), disable=quiet, transient=True,
-    ) as bar:  # fmt: skip
+    with _progress(quiet) as bar:
         task = bar.add_task("replications", total=reps * len(plans))
         done = [0]
 
