@@ -111,3 +111,17 @@ def test_compare_on_worker_processes_equals_serial(plan) -> None:
     serial = shiftsim.compare({"a": small, "b": other}).differences()
     parallel = shiftsim.compare({"a": small, "b": other}, workers=2).differences()
     pd.testing.assert_frame_equal(serial, parallel)
+
+
+def test_paired_day_interval_is_never_degenerate() -> None:
+    from shiftsim.comparison import _paired_days_half
+
+    has = np.ones((6, 4), dtype=bool)
+    a = np.zeros((6, 4), dtype=bool)
+    b = a.copy()
+    b[:, :2] = True  # every replication: 2 more of 4 days met -> t interval of width 0
+    half = _paired_days_half(b, has, a, has)
+    # 12 discordant days of 24: var = (12 - 144/24) / 24^2 -> half-width 1.96 * sqrt(6) / 24
+    assert half == pytest.approx(1.959964 * np.sqrt(6) / 24)
+    assert _paired_days_half(a, has, a, has) == pytest.approx(3 / 24)  # rule of three
+    assert np.isnan(_paired_days_half(a, ~has, a, has))

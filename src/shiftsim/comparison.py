@@ -27,8 +27,12 @@ from .scenario import Scenario
 __all__ = ["Comparison", "compare", "sweep"]
 
 
-def _per_replication(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
-    """Per replication and target: service level, and share of days meeting the goal."""
+def _per_replication(result: RunResult) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per replication and target: service level and share of days meeting the goal.
+
+    Also returns the per-day flags ``ok`` (the day met the goal) and ``has``
+    (the day had an eligible contact), shaped ``[replication, target, day]``.
+    """
     elig = np.stack([m.target_eligible for m in result.metrics])  # [rep, target, day]
     met = np.stack([m.target_met for m in result.metrics])
     goals = np.array([t.goal for t in result.scenario.resolved_targets])
@@ -38,7 +42,28 @@ def _per_replication(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
         has = elig > 0
         ok = (day_sl >= goals[None, :, None] - 1e-12) & has
         p = ok.sum(axis=2) / has.sum(axis=2)  # NaN where no day had an eligible contact
-    return sl, p
+    return sl, p, ok, has
+
+
+def _paired_days_half(
+    ok_a: np.ndarray, has_a: np.ndarray, ok_b: np.ndarray, has_b: np.ndarray
+) -> float:
+    """Half-width floor for a difference of P(day meets goal), from the paired days.
+
+    McNemar-style: only days met in one plan and not the other (discordant)
+    carry information. With none, the discordance rate is below 3/n at 95%
+    ("rule of three"), so the difference is known to within 3/n, not exactly.
+    """
+    both = has_a & has_b
+    n = int(both.sum())
+    if n == 0:
+        return float("nan")
+    b = int((ok_a & ~ok_b & both).sum())
+    c = int((~ok_a & ok_b & both).sum())
+    if b + c == 0:
+        return 3.0 / n
+    var = (b + c - (b - c) ** 2 / n) / n**2
+    return float(1.959964 * np.sqrt(max(var, 0.0)))
 
 
 def _t_half(values: np.ndarray, level: float = 0.95) -> float:
@@ -80,15 +105,18 @@ class Comparison:
         ``*_half_width_independent`` is the half-width the same runs would give
         if they were treated as independent (no common random numbers), for
         comparison: their ratio shows how much the pairing sharpens the answer.
+        The interval of a P(day meets goal) difference is never narrower than a
+        McNemar-style interval from the paired days, so replications that all
+        move by the same number of days do not give false certainty.
         """
         base = self.results[self.baseline]
-        b_sl, b_p = _per_replication(base)
+        b_sl, b_p, b_ok, b_has = _per_replication(base)
         rows = []
         labels = [t.label for t in base.scenario.resolved_targets]
         for name, res in self.results.items():
             if name == self.baseline:
                 continue
-            sl, p = _per_replication(res)
+            sl, p, ok, has = _per_replication(res)
             for k, label in enumerate(labels):
                 row: dict[str, Any] = {"plan": name, "baseline": self.baseline, "target": label}
                 for key, a, b in (
@@ -98,6 +126,9 @@ class Comparison:
                     d = a - b
                     mean = float(np.nanmean(d)) if np.any(~np.isnan(d)) else float("nan")
                     h = _t_half(d)
+                    if key == "p_meet":
+                        floor = _paired_days_half(ok[:, k], has[:, k], b_ok[:, k], b_has[:, k])
+                        h = floor if np.isnan(h) else max(h, floor)
                     row[f"{key}_diff"] = mean
                     row[f"{key}_diff_low"] = mean - h
                     row[f"{key}_diff_high"] = mean + h
