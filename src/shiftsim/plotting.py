@@ -364,6 +364,20 @@ def arrivals_and_staff(
 # -- service level over time ----------------------------------------------------
 
 
+def _sl_band(ax: Axes, x: Any, frame: pd.DataFrame, alpha: float, **line: Any) -> None:
+    """A service-level line with its shaded 95% confidence band."""
+    ax.fill_between(
+        x,
+        frame["service_level_low"].to_numpy(dtype=float),
+        frame["service_level_high"].to_numpy(dtype=float),
+        color="#64b5f6",
+        alpha=alpha,
+        lw=0,
+        label="95% CI",
+    )
+    ax.plot(x, frame["service_level"].to_numpy(dtype=float), **line)
+
+
 def service_level_over_time(
     result: RunResult, target: int | str = 0, per: str = "auto", ax: Axes | None = None
 ) -> Axes:
@@ -400,44 +414,13 @@ def service_level_over_time(
         step = sc.reporting.interval
         frame = _target_rows(result, result.target_intervals(), k)
         x = _times(frame) + np.timedelta64(int(step // 2), "s")  # centre of the interval
-        ax.fill_between(
-            x,
-            frame["service_level_low"].to_numpy(dtype=float),
-            frame["service_level_high"].to_numpy(dtype=float),
-            color="#64b5f6",
-            alpha=0.3,
-            lw=0,
-            label="95% CI",
-        )
-        ax.plot(
-            x,
-            frame["service_level"].to_numpy(dtype=float),
-            color="#42a5f5",
-            lw=1.3,
-            label=f"per {format_duration(step)}",
-        )
+        _sl_band(ax, x, frame, 0.3, color="#42a5f5", lw=1.3, label=f"per {format_duration(step)}")
         edges = np.append(day_x, day_x[-1] + np.timedelta64(int(DAY), "s"))
         ax.stairs(day_sl, edges, color="#0d47a1", lw=3.2, label="per day", baseline=None)
     else:
         x = day_x + np.timedelta64(int(DAY // 2), "s")
-        ax.fill_between(
-            x,
-            daily["service_level_low"].to_numpy(dtype=float),
-            daily["service_level_high"].to_numpy(dtype=float),
-            color="#64b5f6",
-            alpha=0.35,
-            lw=0,
-            label="95% CI",
-        )
-        ax.plot(
-            x,
-            day_sl,
-            color="#0d47a1",
-            lw=2.6,
-            marker="o" if len(x) <= 60 else None,
-            ms=5,
-            label="per day",
-        )
+        marker = "o" if len(x) <= 60 else None
+        _sl_band(ax, x, daily, 0.35, color="#0d47a1", lw=2.6, marker=marker, ms=5, label="per day")
     ax.axhline(t.goal, color=RED, ls="--", lw=2.4, label=f"goal {t.goal:.0%}")
     _shade_events(ax, result)
     ax.set_ylim(0, 1.04)
