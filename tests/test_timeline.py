@@ -23,6 +23,27 @@ def test_fcfs_single_agent_waits() -> None:
     assert (log.outcome == Outcome.ANSWERED).all()
 
 
+def test_arrival_at_the_instant_a_handle_ends_finds_the_agent_free() -> None:
+    # The handle end at 1010 was on the clock before the arrivals at 1010 were
+    # due, so it goes first (SimPy orders equal times by scheduling order).
+    # Arrivals handled in a batch must keep exactly this order. (At 10, not 0:
+    # agents come on duty at 0, after the first arrival was scheduled.)
+    sc = scenario_from()
+    log = run_timeline(sc, [{"t": 10.0}, {"t": 1010.0}, {"t": 1010.0}, {"t": 1500.0}]).log
+    np.testing.assert_allclose(log.answered, [10.0, 1010.0, 2010.0, 3010.0])
+    np.testing.assert_allclose(log.queued, [10.0, 1010.0, 1010.0, 1500.0])
+    # With a second (less preferred) pool, the order shows in who answers: the
+    # freed agent of the first pool, not the idle one of the second.
+    pools = {
+        "first": BASE["pools"]["agents"],
+        "second": {**BASE["pools"]["agents"], "senior": True},
+    }
+    sc = scenario_from(pools=pools)
+    log = run_timeline(sc, [{"t": 10.0}, {"t": 1010.0}, {"t": 1010.0}]).log
+    np.testing.assert_array_equal(log.agent, [0, 0, 1])
+    np.testing.assert_allclose(log.answered, [10.0, 1010.0, 1010.0])
+
+
 def test_shift_change_and_overtime() -> None:
     # One agent on 08:00-09:00 only. A call at 08:50 runs 400 s past the end of
     # duty (overtime); one at 08:55 waits over night until 08:00 next day.

@@ -38,6 +38,7 @@ from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from heapq import heappush
 from typing import Any
 
 import numpy as np
@@ -120,23 +121,26 @@ class _Fact:
     """A future fact on SimPy's event queue: exactly what ``Environment.step``
     reads (``callbacks``, ``_ok``, ``_value``) and nothing more.
 
-    Scheduled with the public ``Environment.schedule``; a third cheaper to
-    create than a ``Timeout``, which matters at two events per contact.
+    Made without ``__init__`` (``_new(_Fact)`` and two stores) and pushed on
+    the queue in ``Environment.schedule``'s own layout: at two events per
+    contact, a ``Timeout`` and a ``schedule`` call would cost twice as much.
     """
 
-    __slots__ = ("callbacks", "_ok", "_value")
+    __slots__ = ("callbacks", "_value")
+    callbacks: list[Callable[[_Fact], None]] | None
+    _value: int
+    _ok = True  # a fact never fails
 
-    def __init__(self, callback: Callable[[_Fact], None], value: int):
-        self.callbacks = [callback]
-        self._ok = True
-        self._value = value
+
+_new = object.__new__
+Callbacks = list[Callable[[_Fact], None]]
 
 
 class _Pool:
     __slots__ = ("idle", "partial", "channels", "takes_vip", "senior")
 
     def __init__(self, rules: PoolRules):
-        self.idle: deque[int] = deque()  # agents with no work (entries may be stale)
+        self.idle: deque[int] = deque()  # exactly the agents on duty with no work
         self.partial: deque[int] = deque()  # agents chatting with a free slot (may be stale)
         self.channels = rules.channels
         self.takes_vip = rules.takes_vip
@@ -145,6 +149,12 @@ class _Pool:
 
 def _column(code: str, fill: float, n: int) -> array:
     return array(code, [fill]) * n
+
+
+def _packed(values: np.ndarray) -> array:
+    out = array("d")
+    out.frombytes(np.ascontiguousarray(values, dtype=np.float64).view(np.uint8).data)
+    return out
 
 
 class _Engine:
@@ -170,27 +180,31 @@ class _Engine:
         self.roster = roster
         n = len(contacts)
         self.n_first = n
-        # Customer attributes as lists (fast scalar access).
+        # Row i < n is customer i's first attempt; retries are appended after,
+        # with their customer, attempt number and arrival kept aside.
+        self.retry_origin: list[int] = []
+        self.retry_attempt: list[int] = []
+        self.retry_arrival: list[float] = []
+        # What a first attempt brings. Times are packed `array` columns (8 bytes
+        # each, no copy): read at most once or twice per contact, a packed read
+        # costs less than turning a million floats into a list. Flags and small
+        # ints are lists (cached objects, the fastest scalar access).
         c = contacts
-        self.c_arrival: list[float] = c.arrival.tolist()
+        self.c_arrival = _packed(c.arrival)
         self.c_bot: list[bool] = c.bot.tolist()
-        # Rarely read attributes stay packed (8 bytes each, not a 32-byte float object).
-        self.c_bot_session = array("d", c.bot_session.astype(float).tobytes())
         self.c_contained: list[bool] = c.contained.tolist()
-        self.c_patience: list[float] = c.patience.tolist()
-        self.c_handle: list[float] = c.handle.tolist()
-        self.c_department: list[int] = c.department.tolist()
-        self.c_dept_delay = array("d", c.dept_delay.astype(float).tobytes())
-        self.c_dept_delay_off = array("d", c.dept_delay_off.astype(float).tobytes())
-        self.c_closing = array("d", c.closing.astype(float).tobytes())
-        self.c_due = array("d", c.due.astype(float).tobytes())
-        # Row i < n is customer i's first attempt; retries are appended after.
+        self.c_patience = _packed(c.patience)
+        self.c_bot_session = _packed(c.bot_session)
+        # What every row (retries too: copies of their customer's) needs.
+        self.handle = _packed(c.handle)
+        self.needs: list[int] = c.department.tolist()  # department an answer needs, or -1
+        self.dept_delay = _packed(c.dept_delay)
+        self.dept_delay_off = _packed(c.dept_delay_off)
+        self.closing = _packed(c.closing)
+        self.due = _packed(c.due)
         self.channel: list[int] = c.channel.tolist()
         self.priority: list[int] = c.priority.tolist()
         self.vip: list[int] = c.vip.astype(np.int8).tolist()
-        self.origin: list[int] = list(range(n))
-        self.attempt: list[int] = [1] * n
-        self.arrival: list[float] = list(self.c_arrival)
         self.state: list[int] = [_IN_BOT] * n
         nan = math.nan
         self.department = _column("b", -1, n)
@@ -210,7 +224,6 @@ class _Engine:
         self.agent_pool = roster.agent_pool.tolist()
         self.load = [0] * n_agents
         self.on_duty = [False] * n_agents
-        self.in_idle = [False] * n_agents
         self.in_partial = [False] * n_agents
         self.duty_of = [-1] * n_agents  # current (or last) duty interval of each agent
         self.duty_leave = roster.duty_end.copy()
@@ -264,22 +277,49 @@ class _Engine:
             self.pool_waiting.append(waiting)
             self.pool_backlog.append(backlog)
         self.seq = 0
-        # Bound once: looking a method up on every event costs a new bound-method object.
-        self.on_handled = self._handled
-        self.on_arrivals = self._arrivals
-        self.schedule: Callable[[Any, int, float], None] = self.env.schedule  # type: ignore[assignment]
+        self.agent_idle = [self.pools[p].idle for p in self.agent_pool]
+        # The hottest path: a first attempt that goes straight to a human and
+        # takes a whole agent looks only at the idle agents of its first pool.
+        fast = [
+            self.routes[ch][vip][0].idle if self.weight[ch] == FULL and self.routes[ch][vip] else ()
+            for ch in range(nch)
+            for vip in (0, 1)
+        ]
+        lanes = np.empty(len(fast), dtype=object)
+        lanes[:] = fast
+        self.first_idle: list[deque[int] | tuple[()]] = lanes[
+            c.channel.astype(np.intp) * 2 + c.vip
+        ].tolist()
+        # SimPy's event queue, read and pushed directly in Environment.schedule's
+        # layout (time, priority, event id, event); Environment.step pops it.
+        self.queue: list[tuple[float, int, int, Any]] = self.env._queue  # type: ignore[assignment]
+        self.eid = self.env._eid
+        # Callback lists built once and shared by every fact of a kind (SimPy
+        # only iterates them).
+        self.on_arrivals: Callbacks = [self._arrivals]
+        self.on_bot_done: Callbacks = [self._bot_done]
+        self.on_handled: Callbacks = [self._handled]
+        self.on_patience_out: Callbacks = [self._patience_out]
+        self.on_retry: Callbacks = [self._retry]
+        self.on_dept_answer: Callbacks = [self._dept_answer]
+        self.on_closed: Callbacks = [self._closed]
+        self.on_duty_change: Callbacks = [self._duty]
 
     # -- scheduling helpers --------------------------------------------------
-    def _at(self, delay: float, callback: Callable[[_Fact], None], value: int) -> None:
-        self.schedule(_Fact(callback, value), NORMAL, delay)
+    def _at(self, at: float, callbacks: Callbacks, value: int) -> None:
+        """Schedule a fact at absolute time ``at`` (exactly ``Environment.schedule``)."""
+        fact = _new(_Fact)
+        fact.callbacks = callbacks
+        fact._value = value
+        heappush(self.queue, (at, NORMAL, next(self.eid), fact))
 
     def run(self) -> EngineResult:
         if self.n_first:
-            self._at(self.c_arrival[0], self._arrivals, 0)
+            self._at(self.c_arrival[0], self.on_arrivals, 0)
         r = self.roster
         if len(r.duty_agent):
             self._duty_changes = _duty_changes(r)
-            self._at(self._duty_changes[0][0], self._duty, 0)
+            self._at(self._duty_changes[0][0], self.on_duty_change, 0)
         self.env.run(until=self.end)
         # Agents still busy off duty at the end are counted as leaving at the end.
         for a, d in enumerate(self.duty_of):
@@ -291,7 +331,10 @@ class _Engine:
         # at once, not at the next full garbage collection.
         # SimPy's Environment is itself cyclic (its bound event classes), so the
         # facts still queued past `end` must be dropped explicitly.
-        del self.on_handled, self.on_arrivals, self.schedule
+        for name in list(vars(self)):
+            if name.startswith("on_"):
+                delattr(self, name)
+        del self.queue, self.eid
         self.env._queue.clear()
         self.env = None  # type: ignore[assignment]
         return result
@@ -301,6 +344,12 @@ class _Engine:
             if isinstance(values, array):
                 return np.frombuffer(values, dtype=values.typecode).astype(dtype)
             return np.asarray(values, dtype=dtype)
+
+        n, c = self.n_first, self.contacts
+
+        def rows(first: np.ndarray, retries: array | list, dtype: str) -> np.ndarray:
+            """First attempts from the arrivals, then the retry rows."""
+            return np.concatenate([first.astype(dtype), col(retries, dtype)])
 
         answered = col(self.answered, "f8")
         handled = col(self.handled, "f8")
@@ -317,14 +366,14 @@ class _Engine:
         outcome[~np.isnan(answered)] = Outcome.ANSWERED
         outcome[~np.isnan(abandoned)] = Outcome.ABANDONED
         return ContactLog(
-            customer=col(self.origin, "i4"),
-            attempt=col(self.attempt, "i1"),
-            channel=col(self.channel, "i1"),
-            priority=col(self.priority, "i1"),
-            vip=col(self.vip, "?"),
+            customer=rows(np.arange(n), self.retry_origin, "i4"),
+            attempt=rows(np.ones(n), self.retry_attempt, "i1"),
+            channel=rows(c.channel, self.channel[n:], "i1"),
+            priority=rows(c.priority, self.priority[n:], "i1"),
+            vip=rows(c.vip, self.vip[n:], "?"),
             outcome=outcome,
             department=department,
-            arrival=col(self.arrival, "f8"),
+            arrival=rows(c.arrival, self.retry_arrival, "f8"),
             bot_end=bot_end,
             queued=queued,
             answered=answered,
@@ -339,14 +388,25 @@ class _Engine:
 
     # -- arrivals ------------------------------------------------------------
     def _arrivals(self, ev: _Fact) -> None:
-        k: int = ev._value  # type: ignore[attr-defined]
+        """Arrivals from ``ev._value`` on, in time order, until another fact comes first.
+
+        Arrivals are known in advance, so one fact stands for the next arrival:
+        an arrival that comes before every fact on SimPy's queue is handled at
+        once (the clock moved to it) instead of being scheduled and popped. At
+        equal times the queued fact goes first, as it would have: the order of
+        events is exactly that of one fact per arrival.
+        """
+        k: int = ev._value
         env = self.env
+        queue = self.queue
         now = env._now
         arrival = self.c_arrival
         n = self.n_first
         bot = self.c_bot
-        # Handle every arrival at this instant, then schedule the next one.
-        while k < n and arrival[k] <= now:
+        first_idle = self.first_idle
+        queued, answered, agent, load = self.queued, self.answered, self.agent, self.load
+        handle, on_handled, eid = self.handle, self.on_handled, self.eid
+        while True:
             if bot[k]:
                 bot_end = now + self.c_bot_session[k]
                 self.bot_end[k] = bot_end
@@ -354,24 +414,58 @@ class _Engine:
                     self.resolved[k] = bot_end
                     self.state[k] = _DONE
                 else:
-                    self._at(bot_end - now, self._bot_done, k)
+                    self._at(bot_end, self.on_bot_done, k)
             else:
-                self._enqueue(k, self.c_patience[k])
+                idle = first_idle[k]
+                if idle:
+                    # _enqueue's first case inlined: the first pool has an idle agent.
+                    a = idle.popleft()
+                    queued[k] = answered[k] = now
+                    agent[k] = a
+                    load[a] = FULL
+                    fact = _new(_Fact)
+                    fact.callbacks = on_handled
+                    fact._value = k
+                    heappush(queue, (now + handle[k], NORMAL, next(eid), fact))
+                else:
+                    self._enqueue(k, self.c_patience[k])
             k += 1
-        if k < n:
-            self.schedule(_Fact(self.on_arrivals, k), NORMAL, arrival[k] - now)
+            if k == n:
+                return
+            t = arrival[k]
+            if t > now:
+                # SimPy's queue always holds the run's `until` event, so it is never empty.
+                if queue[0][0] <= t:
+                    break
+                env._now = now = t
+        fact = _new(_Fact)
+        fact.callbacks = self.on_arrivals
+        fact._value = k
+        heappush(queue, (t, NORMAL, next(self.eid), fact))
 
     def _bot_done(self, ev: _Fact) -> None:
         i: int = ev._value  # type: ignore[attr-defined]
         self._enqueue(i, self.c_patience[i])
 
+    def _origin(self, i: int) -> int:
+        """The customer of row ``i``."""
+        return i if i < self.n_first else self.retry_origin[i - self.n_first]
+
+    def _attempt(self, i: int) -> int:
+        return 1 if i < self.n_first else self.retry_attempt[i - self.n_first]
+
     def _retry(self, ev: _Fact) -> None:
         prev: int = ev._value  # type: ignore[attr-defined]
         i = len(self.state)
+        self.retry_origin.append(self._origin(prev))
+        self.retry_attempt.append(self._attempt(prev) + 1)
+        self.retry_arrival.append(self.env._now)
+        for column in (
+            self.channel, self.priority, self.vip, self.handle, self.needs,
+            self.dept_delay, self.dept_delay_off, self.closing, self.due,
+        ):  # fmt: skip
+            column.append(column[prev])  # type: ignore[attr-defined]
         for column, value in (
-            (self.channel, self.channel[prev]), (self.priority, self.priority[prev]),
-            (self.vip, self.vip[prev]), (self.origin, self.origin[prev]),
-            (self.attempt, self.attempt[prev] + 1), (self.arrival, self.env._now),
             (self.state, _IN_BOT), (self.department, -1),
             (self.agent, -1), (self.closing_agent, -1),
         ):  # fmt: skip
@@ -394,15 +488,7 @@ class _Engine:
         w = self.weight[ch]
         for pool in self.routes[ch][vip]:
             if w == FULL:
-                # Inlined _take_agent for whole-agent work: the hottest path.
-                idle = pool.idle
-                a = -1
-                while idle:
-                    a = idle.popleft()
-                    self.in_idle[a] = False
-                    if self.on_duty[a] and not self.load[a]:
-                        break
-                    a = -1
+                a = pool.idle.popleft() if pool.idle else -1
             else:
                 a = self._take_agent(pool, w)
             if a >= 0:
@@ -411,7 +497,10 @@ class _Engine:
                 self.answered[i] = now
                 self.agent[i] = a
                 self.load[a] += w
-                self.schedule(_Fact(self.on_handled, i), NORMAL, self.c_handle[self.origin[i]])
+                fact = _new(_Fact)
+                fact.callbacks = self.on_handled
+                fact._value = i
+                heappush(self.queue, (now + self.handle[i], NORMAL, next(self.eid), fact))
                 if w < FULL:
                     self._assigned(pool, a)
                 return
@@ -422,10 +511,10 @@ class _Engine:
             for p in self.waiting_viewers[ch][1 - vip]:
                 work[p] += 1
             if patience < math.inf:
-                self._at(patience, self._patience_out, i)
+                self._at(now + patience, self.on_patience_out, i)
         else:
             self.seq += 1
-            due = self.c_due[self.origin[i]]
+            due = self.due[i]
             heapq.heappush(self.backlog[ch][1 - vip], (due, 1 - vip, self.seq, i))
             for p in self.backlog_viewers[ch][1 - vip]:
                 work[p] += 1
@@ -443,13 +532,13 @@ class _Engine:
         rules = self.rules[self.channel[i]]
         if (
             rules.retry_share > 0
-            and self.attempt[i] < rules.max_attempts
+            and self._attempt(i) < rules.max_attempts
             and rules.retry_delay is not None
             and self.rng.random() < rules.retry_share
         ):
             delay = float(rules.retry_delay(self.rng, 1)[0])
             if now + delay < self.end:
-                self._at(delay, self._retry, i)
+                self._at(now + delay, self.on_retry, i)
 
     # -- agents --------------------------------------------------------------
     def _take_agent(self, pool: _Pool, w: int) -> int:
@@ -472,13 +561,7 @@ class _Engine:
                 in_partial[a] = True
             if found >= 0:
                 return found
-        idle = pool.idle
-        while idle:
-            a = idle.popleft()
-            self.in_idle[a] = False
-            if on_duty[a] and not load[a]:
-                return a
-        return -1
+        return pool.idle.popleft() if pool.idle else -1
 
     def _assigned(self, pool: _Pool, a: int) -> None:
         """After a chat assignment: an agent with free slots goes first in line for chats."""
@@ -486,37 +569,25 @@ class _Engine:
             pool.partial.appendleft(a)
             self.in_partial[a] = True
 
-    def _start(self, i: int, a: int, w: int) -> None:
-        """Agent ``a`` starts handling contact ``i`` (first response)."""
-        self.state[i] = _SERVING
-        self.answered[i] = self.env._now
-        self.agent[i] = a
-        self.load[a] += w
-        self.schedule(_Fact(self.on_handled, i), NORMAL, self.c_handle[self.origin[i]])
-
     def _handled(self, ev: _Fact) -> None:
         i: int = ev._value  # type: ignore[attr-defined]
         now = self.env._now
         self.handled[i] = now
         a = self.agent[i]
         self.load[a] -= self.weight[self.channel[i]]
-        o = self.origin[i]
-        dept = self.c_department[o]
+        dept = self.needs[i]
         # Not escalated: resolved when handled (filled in by _log; nothing reads it here).
         if dept >= 0:
             self.state[i] = _ESCALATED
             self.department[i] = dept
             inside = _inside(now % DAY, self.dept_hours[dept])
-            delay = self.c_dept_delay[o] if inside else self.c_dept_delay_off[o]
-            self._at(delay, self._dept_answer, i)
-        # Inlined _agent_free for the common case: on duty, now idle, nothing queued.
-        p = self.agent_pool[a]
-        if self.on_duty[a] and not self.pool_work[p] and not self.load[a]:
-            if not self.in_idle[a]:
-                self.pools[p].idle.append(a)
-                self.in_idle[a] = True
-        else:
+            delay = self.dept_delay[i] if inside else self.dept_delay_off[i]
+            self._at(now + delay, self.on_dept_answer, i)
+        # _agent_free inlined for the common case: on duty, now idle, nothing queued.
+        if self.load[a] or self.pool_work[self.agent_pool[a]] or not self.on_duty[a]:
             self._agent_free(a)
+        else:
+            self.agent_idle[a].append(a)
 
     def _dept_answer(self, ev: _Fact) -> None:
         i: int = ev._value  # type: ignore[attr-defined]
@@ -533,7 +604,7 @@ class _Engine:
                     self._assigned(pool, a)
                 return
         # The customer's resolution clock started at the first attempt.
-        due = self.c_arrival[self.origin[i]] + self.rules[ch].resolution_due[self.priority[i]]
+        due = self.c_arrival[self._origin(i)] + self.rules[ch].resolution_due[self.priority[i]]
         self.seq += 1
         heapq.heappush(self.backlog[ch][1 - vip], (due, 1 - vip, self.seq, i))
         for p in self.backlog_viewers[ch][1 - vip]:
@@ -544,7 +615,7 @@ class _Engine:
         self.closing_start[i] = self.env._now
         self.closing_agent[i] = a
         self.load[a] += w
-        self._at(self.c_closing[self.origin[i]], self._closed, i)
+        self._at(self.env._now + self.closing[i], self.on_closed, i)
 
     def _closed(self, ev: _Fact) -> None:
         i: int = ev._value  # type: ignore[attr-defined]
@@ -555,31 +626,19 @@ class _Engine:
         self._agent_free(a)
 
     def _agent_free(self, a: int) -> None:
-        """Agent ``a`` has capacity again: give it work, or park it."""
+        """Agent ``a`` has capacity again: give it queued work while it has room
+        and there is any it can see, then park it (idle, or with free chat slots)."""
         load = self.load
+        now = self.env._now
         if not self.on_duty[a]:
             if load[a] == 0:
-                self.duty_leave[self.duty_of[a]] = self.env._now
+                self.duty_leave[self.duty_of[a]] = now
             return
         p = self.agent_pool[a]
-        if self.pool_work[p]:
-            self._find_work(a, p)
-        pool = self.pools[p]
-        if load[a] == 0:
-            if not self.in_idle[a]:
-                pool.idle.append(a)
-                self.in_idle[a] = True
-        elif load[a] < FULL and not self.in_partial[a]:
-            pool.partial.append(a)
-            self.in_partial[a] = True
-
-    def _find_work(self, a: int, p: int) -> None:
-        """Give agent ``a`` (pool ``p``) queued work while it has room and there is any."""
-        load = self.load
         state = self.state
         work = self.pool_work
         heappop = heapq.heappop
-        while work[p]:
+        while work[p] and load[a] < FULL:
             free = FULL - load[a]
             best = None
             best_heap: list[tuple] = []
@@ -600,15 +659,27 @@ class _Engine:
                     if heap and (best is None or heap[0] < best):
                         best, best_heap, viewers = heap[0], heap, seen_by
             if best is None:
-                return
+                break
             heappop(best_heap)
             for q in viewers:
                 work[q] -= 1
             i = best[3]
+            w = self.weight[self.channel[i]]
             if state[i] == _CLOSABLE:
-                self._start_closing(i, a, self.weight[self.channel[i]])
+                self._start_closing(i, a, w)
             else:
-                self._start(i, a, self.weight[self.channel[i]])
+                # First response: agent a takes customer i.
+                state[i] = _SERVING
+                self.answered[i] = now
+                self.agent[i] = a
+                load[a] += w
+                self._at(now + self.handle[i], self.on_handled, i)
+        pool = self.pools[p]
+        if load[a] == 0:
+            pool.idle.append(a)
+        elif load[a] < FULL and not self.in_partial[a]:
+            pool.partial.append(a)
+            self.in_partial[a] = True
 
     # -- duty ----------------------------------------------------------------
     def _duty(self, ev: _Fact) -> None:
@@ -626,12 +697,16 @@ class _Engine:
                 self.duty_of[a] = d
                 self._agent_free(a)
             else:
-                self.on_duty[a] = False
                 if self.load[a] == 0:
                     self.duty_leave[d] = now
+                    if self.on_duty[a]:
+                        # Idle agents are listed exactly; a rare linear removal
+                        # (per duty change, not per event) keeps the hot paths check-free.
+                        self.agent_idle[a].remove(a)
+                self.on_duty[a] = False
             k += 1
         if k < n:
-            self._at(changes[k][0] - now, self._duty, k)
+            self._at(changes[k][0], self.on_duty_change, k)
 
 
 def _inside(clock: float, hours: tuple[float, float] | None) -> bool:
