@@ -34,12 +34,11 @@ from __future__ import annotations
 
 import heapq
 import math
-from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from heapq import heappush
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import simpy
@@ -147,19 +146,45 @@ class _Pool:
         self.senior = rules.senior
 
 
-def _column(code: str, fill: float, n: int) -> array:
-    return array(code, [fill]) * n
+def _view(values: np.ndarray) -> memoryview[float]:
+    """Fast scalar access to a float column, without a copy when it is float64 already."""
+    return cast("memoryview[float]", np.ascontiguousarray(values, dtype=np.float64).data)
 
 
-def _packed(values: np.ndarray) -> array:
-    out = array("d")
-    out.frombytes(np.ascontiguousarray(values, dtype=np.float64).view(np.uint8).data)
-    return out
+# Per-row columns: numpy arrays read and written through memoryviews (as fast
+# as an ``array``, a third of a numpy scalar's cost), handed to the log without
+# a copy. Outputs start as (dtype, fill); inputs are copies of the customer's
+# values (a retry row repeats them).
+_OUTPUTS: dict[str, tuple[str, float]] = {
+    "department": ("i1", -1), "bot_end": ("f8", math.nan), "queued": ("f8", math.nan),
+    "answered": ("f8", math.nan), "handled": ("f8", math.nan), "abandoned": ("f8", math.nan),
+    "dept_response": ("f8", math.nan), "closing_start": ("f8", math.nan),
+    "resolved": ("f8", math.nan), "agent": ("i4", -1), "closing_agent": ("i4", -1),
+}  # fmt: skip
+_INPUTS = ("handle", "dept_delay", "dept_delay_off", "closing", "due")
 
 
 class _Engine:
-    """State of one run. Hot paths use Python lists and ``array`` columns:
-    reading or writing a numpy scalar costs several times more."""
+    """State of one run. Hot paths use Python lists and memoryviews over numpy
+    columns: reading or writing a numpy scalar costs several times more."""
+
+    # Memoryviews over the per-row columns in self.columns (see _OUTPUTS, _INPUTS).
+    department: memoryview
+    bot_end: memoryview[float]
+    queued: memoryview[float]
+    answered: memoryview[float]
+    handled: memoryview[float]
+    abandoned: memoryview[float]
+    dept_response: memoryview[float]
+    closing_start: memoryview[float]
+    resolved: memoryview[float]
+    agent: memoryview
+    closing_agent: memoryview
+    handle: memoryview[float]
+    dept_delay: memoryview[float]
+    dept_delay_off: memoryview[float]
+    closing: memoryview[float]
+    due: memoryview[float]
 
     def __init__(
         self,
@@ -185,39 +210,27 @@ class _Engine:
         self.retry_origin: list[int] = []
         self.retry_attempt: list[int] = []
         self.retry_arrival: list[float] = []
-        # What a first attempt brings. Times are packed `array` columns (8 bytes
-        # each, no copy): read at most once or twice per contact, a packed read
-        # costs less than turning a million floats into a list. Flags and small
-        # ints are lists (cached objects, the fastest scalar access).
+        # What a first attempt brings: times as memoryviews over the arrivals'
+        # own arrays (no copy; at most a read or two per contact, cheaper than
+        # turning a million floats into a list); flags and small ints as lists
+        # (cached objects, the fastest scalar access).
         c = contacts
-        self.c_arrival = _packed(c.arrival)
+        self.c_arrival = _view(c.arrival)
         self.c_bot: list[bool] = c.bot.tolist()
         self.c_contained: list[bool] = c.contained.tolist()
-        self.c_patience = _packed(c.patience)
-        self.c_bot_session = _packed(c.bot_session)
-        # What every row (retries too: copies of their customer's) needs.
-        self.handle = _packed(c.handle)
+        self.c_patience = _view(c.patience)
+        self.c_bot_session = _view(c.bot_session)
         self.needs: list[int] = c.department.tolist()  # department an answer needs, or -1
-        self.dept_delay = _packed(c.dept_delay)
-        self.dept_delay_off = _packed(c.dept_delay_off)
-        self.closing = _packed(c.closing)
-        self.due = _packed(c.due)
         self.channel: list[int] = c.channel.tolist()
         self.priority: list[int] = c.priority.tolist()
         self.vip: list[int] = c.vip.astype(np.int8).tolist()
         self.state: list[int] = [_IN_BOT] * n
-        nan = math.nan
-        self.department = _column("b", -1, n)
-        self.bot_end = _column("d", nan, n)
-        self.queued = _column("d", nan, n)
-        self.answered = _column("d", nan, n)
-        self.handled = _column("d", nan, n)
-        self.abandoned = _column("d", nan, n)
-        self.dept_response = _column("d", nan, n)
-        self.closing_start = _column("d", nan, n)
-        self.resolved = _column("d", nan, n)
-        self.agent = _column("i", -1, n)
-        self.closing_agent = _column("i", -1, n)
+        self.columns: dict[str, np.ndarray] = {
+            name: np.full(n, fill, dtype) for name, (dtype, fill) in _OUTPUTS.items()
+        }
+        for name in _INPUTS:
+            self.columns[name] = np.array(getattr(c, name), dtype=np.float64)
+        self._bind_columns()
 
         n_agents = roster.n_agents
         self.pools = [_Pool(p) for p in pools]
@@ -340,28 +353,24 @@ class _Engine:
         return result
 
     def _log(self) -> ContactLog:
-        def col(values: array | list, dtype: str) -> np.ndarray:
-            if isinstance(values, array):
-                return np.frombuffer(values, dtype=values.typecode).astype(dtype)
-            return np.asarray(values, dtype=dtype)
+        n, c, total = self.n_first, self.contacts, len(self.state)
 
-        n, c = self.n_first, self.contacts
+        def col(name: str) -> np.ndarray:
+            """A per-row column without its spare room (no copy when it has none)."""
+            values = self.columns[name]
+            return values if len(values) == total else values[:total].copy()
 
-        def rows(first: np.ndarray, retries: array | list, dtype: str) -> np.ndarray:
+        def rows(first: np.ndarray, retries: list, dtype: str) -> np.ndarray:
             """First attempts from the arrivals, then the retry rows."""
-            return np.concatenate([first.astype(dtype), col(retries, dtype)])
+            return np.concatenate([first.astype(dtype), np.asarray(retries, dtype=dtype)])
 
-        answered = col(self.answered, "f8")
-        handled = col(self.handled, "f8")
-        resolved = col(self.resolved, "f8")
-        department = col(self.department, "i1")
+        answered, handled, resolved = col("answered"), col("handled"), col("resolved")
+        department = col("department")
         simple = (department < 0) & ~np.isnan(handled)
         resolved[simple] = handled[simple]
-        bot_end = col(self.bot_end, "f8")
-        abandoned = col(self.abandoned, "f8")
-        queued = col(self.queued, "f8")
+        bot_end, abandoned, queued = col("bot_end"), col("abandoned"), col("queued")
         # Each attempt ends exactly one way; derived once here, not on the hot path.
-        outcome = np.full(len(answered), Outcome.OPEN, dtype=np.int8)
+        outcome = np.full(total, Outcome.OPEN, dtype=np.int8)
         outcome[~np.isnan(bot_end) & np.isnan(queued) & ~np.isnan(resolved)] = Outcome.DEFLECTED
         outcome[~np.isnan(answered)] = Outcome.ANSWERED
         outcome[~np.isnan(abandoned)] = Outcome.ABANDONED
@@ -379,11 +388,11 @@ class _Engine:
             answered=answered,
             handled=handled,
             abandoned=abandoned,
-            dept_response=col(self.dept_response, "f8"),
-            closing_start=col(self.closing_start, "f8"),
+            dept_response=col("dept_response"),
+            closing_start=col("closing_start"),
             resolved=resolved,
-            agent=col(self.agent, "i4"),
-            closing_agent=col(self.closing_agent, "i4"),
+            agent=col("agent"),
+            closing_agent=col("closing_agent"),
         )
 
     # -- arrivals ------------------------------------------------------------
@@ -454,27 +463,33 @@ class _Engine:
     def _attempt(self, i: int) -> int:
         return 1 if i < self.n_first else self.retry_attempt[i - self.n_first]
 
+    def _bind_columns(self) -> None:
+        for name, values in self.columns.items():
+            setattr(self, name, values.data)
+
+    def _grow(self) -> None:
+        """Room for more retry rows (by a quarter: appends stay amortised O(1))."""
+        rows = len(self.state)
+        more = max(1024, rows // 4)
+        for name, values in self.columns.items():
+            fill = _OUTPUTS[name][1] if name in _OUTPUTS else math.nan
+            self.columns[name] = np.concatenate([values, np.full(more, fill, values.dtype)])
+        self._bind_columns()
+
     def _retry(self, ev: _Fact) -> None:
         prev: int = ev._value  # type: ignore[attr-defined]
         i = len(self.state)
+        if i == len(self.columns["queued"]):
+            self._grow()
         self.retry_origin.append(self._origin(prev))
         self.retry_attempt.append(self._attempt(prev) + 1)
         self.retry_arrival.append(self.env._now)
-        for column in (
-            self.channel, self.priority, self.vip, self.handle, self.needs,
-            self.dept_delay, self.dept_delay_off, self.closing, self.due,
-        ):  # fmt: skip
-            column.append(column[prev])  # type: ignore[attr-defined]
-        for column, value in (
-            (self.state, _IN_BOT), (self.department, -1),
-            (self.agent, -1), (self.closing_agent, -1),
-        ):  # fmt: skip
-            column.append(value)  # type: ignore[attr-defined, arg-type]
-        for column in (
-            self.bot_end, self.queued, self.answered, self.handled, self.abandoned,
-            self.dept_response, self.closing_start, self.resolved,
-        ):  # fmt: skip
-            column.append(math.nan)
+        for row_list in (self.channel, self.priority, self.vip, self.needs):
+            row_list.append(row_list[prev])
+        self.state.append(_IN_BOT)
+        for name in _INPUTS:
+            view = getattr(self, name)
+            view[i] = view[prev]
         sampler = self.rules[self.channel[i]].patience
         patience = float(sampler(self.rng, 1)[0]) if sampler is not None else math.inf
         self._enqueue(i, patience)
