@@ -153,8 +153,8 @@ def _view(values: np.ndarray) -> memoryview[float]:
 
 # Per-row columns: numpy arrays read and written through memoryviews (as fast
 # as an ``array``, a third of a numpy scalar's cost), handed to the log without
-# a copy. Outputs start as (dtype, fill); inputs are copies of the customer's
-# values (a retry row repeats them).
+# a copy. Outputs start as (dtype, fill); inputs are the customer's values
+# (a retry row repeats them).
 _OUTPUTS: dict[str, tuple[str, float]] = {
     "department": ("i1", -1), "bot_end": ("f8", math.nan), "queued": ("f8", math.nan),
     "answered": ("f8", math.nan), "handled": ("f8", math.nan), "abandoned": ("f8", math.nan),
@@ -229,7 +229,9 @@ class _Engine:
             name: np.full(n, fill, dtype) for name, (dtype, fill) in _OUTPUTS.items()
         }
         for name in _INPUTS:
-            self.columns[name] = np.array(getattr(c, name), dtype=np.float64)
+            # The arrivals' own arrays, not copies: rows < n are only read, and
+            # the first retry row moves every column to a larger copy (_grow).
+            self.columns[name] = np.ascontiguousarray(getattr(c, name), dtype=np.float64)
         self._bind_columns()
 
         n_agents = roster.n_agents
