@@ -3,7 +3,7 @@
 Run from the repository root (needs the ``bench`` extra for Ciw)::
 
     .venv/bin/pip install -e '.[bench]'
-    .venv/bin/python benchmarks/run.py            # full: 1,000,000 contacts, 3 rounds
+    .venv/bin/python benchmarks/run.py            # full: 1,000,000 contacts, 5 rounds
     .venv/bin/python benchmarks/run.py --quick    # 200,000 contacts, 1 round
 
 Every workload runs in a fresh process (so peak memory is its own) and the
@@ -76,7 +76,7 @@ def main() -> None:
     ap.add_argument("--no-ciw", action="store_true", help="skip Ciw (slowest)")
     args = ap.parse_args()
     n = args.contacts or (200_000 if args.quick else 1_000_000)
-    rounds = args.rounds or (1 if args.quick else 3)
+    rounds = args.rounds or (1 if args.quick else 5)
 
     from shiftsim.theory import erlang_c_asa, erlang_c_service_level
 
