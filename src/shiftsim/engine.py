@@ -2,9 +2,12 @@
 
 SimPy is the clock: only future facts are scheduled (an arrival, the end of a
 bot session, the end of a handle, a patience expiry, a department's answer, an
-agent coming on or going off duty), each as a ``Timeout`` with a callback.
-Routing is plain function calls over heaps and deques, never a scan over all
-agents, so the cost per event does not grow with the size of the center.
+agent coming on or going off duty), each as a light event with one callback,
+and ``Environment.run`` steps through them. Arrivals, known in advance, are
+handled in a batch until another fact is due (see ``_arrivals``). Routing is
+plain function calls over heaps and deques, never a scan over all agents, so
+the cost per event does not grow with the size of the center. How this was
+made fast, and measured, is in ``benchmarks/README.md``.
 
 Routing rules
 -------------
