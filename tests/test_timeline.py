@@ -44,6 +44,22 @@ def test_arrival_at_the_instant_a_handle_ends_finds_the_agent_free() -> None:
     np.testing.assert_allclose(log.answered, [10.0, 1010.0, 1010.0])
 
 
+def test_a_zero_length_fact_goes_before_an_arrival_at_the_same_instant() -> None:
+    # Arrival 0 at 10 takes 0 s, so its handle end is due at 10, before arrival 1
+    # (also at 10) whose fact would be scheduled after it: the freed agent of
+    # the first pool answers arrival 1, not the idle one of the second.
+    pools = {
+        "first": BASE["pools"]["agents"],
+        "second": {**BASE["pools"]["agents"], "senior": True},
+    }
+    log = run_timeline(scenario_from(pools=pools), [{"t": 10.0, "handle": 0.0}, {"t": 10.0}]).log
+    np.testing.assert_array_equal(log.agent, [0, 0])
+    # Likewise a bot session of 0 s hands its customer over before the next arrival.
+    rows = [{"t": 10.0, "bot": True, "bot_session": 0.0}, {"t": 10.0}]
+    log = run_timeline(scenario_from(), rows).log
+    np.testing.assert_allclose(log.answered, [10.0, 1010.0])
+
+
 def test_shift_change_and_overtime() -> None:
     # One agent on 08:00-09:00 only. A call at 08:50 runs 400 s past the end of
     # duty (overtime); one at 08:55 waits over night until 08:00 next day.

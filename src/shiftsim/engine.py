@@ -136,13 +136,21 @@ class _Fact:
 
 _new = object.__new__
 Callbacks = list[Callable[[_Fact], None]]
+_CALLBACK_LISTS = (
+    "on_arrivals", "on_bot_done", "on_handled", "on_patience_out",
+    "on_retry", "on_dept_answer", "on_closed", "on_duty_change",
+)  # fmt: skip
 
 
 class _Pool:
     __slots__ = ("idle", "partial", "channels", "takes_vip", "senior")
 
     def __init__(self, rules: PoolRules):
-        self.idle: deque[int] = deque()  # exactly the agents on duty with no work
+        # Exactly the agents on duty with no work, longest idle first. Exact, so
+        # the hot paths pop without checks; the price is paid at duty changes:
+        # idle agents going off duty leave it in one pass per pool and instant
+        # (a shift end: one pass; staggered breaks: one pass per break).
+        self.idle: deque[int] = deque()
         self.partial: deque[int] = deque()  # agents chatting with a free slot (may be stale)
         self.channels = rules.channels
         self.takes_vip = rules.takes_vip
@@ -349,9 +357,8 @@ class _Engine:
         # at once, not at the next full garbage collection.
         # SimPy's Environment is itself cyclic (its bound event classes), so the
         # facts still queued past `end` must be dropped explicitly.
-        for name in list(vars(self)):
-            if name.startswith("on_"):
-                delattr(self, name)
+        for name in _CALLBACK_LISTS:
+            delattr(self, name)
         del self.queue, self.eid
         self.env._queue.clear()
         self.env = None  # type: ignore[assignment]
@@ -447,11 +454,13 @@ class _Engine:
             if k == n:
                 return
             t = arrival[k]
-            if t > now:
-                # SimPy's queue always holds the run's `until` event, so it is never empty.
-                if queue[0][0] <= t:
-                    break
-                env._now = now = t
+            # A fact already queued for time t goes first, as it would before a
+            # fact scheduled now for this arrival (even at the same instant: a
+            # zero-length handle, say). SimPy's queue always holds the run's
+            # `until` event, so it is never empty.
+            if queue[0][0] <= t:
+                break
+            env._now = now = t
         fact = _new(_Fact)
         fact.callbacks = self.on_arrivals
         fact._value = k
@@ -707,9 +716,17 @@ class _Engine:
         changes = self._duty_changes
         now = self.env._now
         n = len(changes)
+        # Idle agents going off duty, by pool. Idle lists are exact, so they must
+        # leave them; all at once per pool, before anyone comes on at this
+        # instant (offs sort first): a shift end costs one pass over the list,
+        # not one per agent. Never paid per contact.
+        leaving: dict[int, set[int]] = {}
         while k < n and changes[k][0] <= now:
             _, going_on, a, d = changes[k]
             if going_on:
+                if leaving:
+                    self._leave_idle(leaving)
+                    leaving = {}
                 prev = self.duty_of[a]
                 if prev >= 0 and self.load[a] > 0 and not self.on_duty[a]:
                     self.duty_leave[prev] = now  # worked on through to this interval
@@ -720,13 +737,23 @@ class _Engine:
                 if self.load[a] == 0:
                     self.duty_leave[d] = now
                     if self.on_duty[a]:
-                        # Idle agents are listed exactly; a rare linear removal
-                        # (per duty change, not per event) keeps the hot paths check-free.
-                        self.agent_idle[a].remove(a)
+                        leaving.setdefault(self.agent_pool[a], set()).add(a)
                 self.on_duty[a] = False
             k += 1
+        if leaving:
+            self._leave_idle(leaving)
         if k < n:
             self._at(changes[k][0], self.on_duty_change, k)
+
+    def _leave_idle(self, leaving: dict[int, set[int]]) -> None:
+        for p, agents in leaving.items():
+            idle = self.pools[p].idle
+            if len(agents) == 1:
+                idle.remove(next(iter(agents)))
+            else:
+                stay = [a for a in idle if a not in agents]
+                idle.clear()
+                idle.extend(stay)
 
 
 def _inside(clock: float, hours: tuple[float, float] | None) -> bool:
@@ -742,7 +769,20 @@ def _inside(clock: float, hours: tuple[float, float] | None) -> bool:
 
 
 def _duty_changes(roster: Roster) -> list[tuple[float, bool, int, int]]:
-    """Sorted (time, going_on, agent, interval) facts; at equal times, offs first."""
+    """Sorted (time, going_on, agent, interval) facts; at equal times, offs first.
+
+    An agent's duty intervals may touch but not overlap (``build_roster`` never
+    makes them overlap; a hand-built roster that does is refused).
+    """
+    order = np.lexsort((roster.duty_start, roster.duty_agent))
+    agent, start, end = (x[order] for x in (roster.duty_agent, roster.duty_start, roster.duty_end))
+    overlap = (agent[1:] == agent[:-1]) & (start[1:] < end[:-1])
+    if overlap.any():
+        j = int(np.flatnonzero(overlap)[0])
+        raise ValueError(
+            f"roster: duty intervals of agent {int(agent[j])} overlap "
+            f"([{start[j]}, {end[j]}) and [{start[j + 1]}, {end[j + 1]}))"
+        )
     out = []
     for d, (a, s, e) in enumerate(
         zip(
