@@ -146,10 +146,11 @@ class _Pool:
     __slots__ = ("idle", "partial", "channels", "takes_vip", "senior")
 
     def __init__(self, rules: PoolRules):
-        # Exactly the agents on duty with no work, longest idle first. Exact, so
-        # the hot paths pop without checks; the price is paid at duty changes:
-        # idle agents going off duty leave it in one pass per pool and instant
-        # (a shift end: one pass; staggered breaks: one pass per break).
+        # Agents listed when they became free on duty, longest idle first. An
+        # entry is good while its agent is on duty with no work; one that went
+        # off duty (or was given work on coming back) is dropped when reached.
+        # So a duty change never searches the list: O(1) per event, always. (An
+        # agent back from a break before its entry was reached keeps its place.)
         self.idle: deque[int] = deque()
         self.partial: deque[int] = deque()  # agents chatting with a free slot (may be stale)
         self.channels = rules.channels
@@ -424,7 +425,7 @@ class _Engine:
         arrival = self.c_arrival
         n = self.n_first
         bot = self.c_bot
-        first_idle = self.first_idle
+        first_idle, on_duty = self.first_idle, self.on_duty
         queued, answered, agent, load = self.queued, self.answered, self.agent, self.load
         handle, on_handled, eid = self.handle, self.on_handled, self.eid
         while True:
@@ -438,9 +439,9 @@ class _Engine:
                     self._at(bot_end, self.on_bot_done, k)
             else:
                 idle = first_idle[k]
-                if idle:
+                if idle and on_duty[a := idle[0]] and not load[a]:
                     # _enqueue's first case inlined: the first pool has an idle agent.
-                    a = idle.popleft()
+                    idle.popleft()
                     queued[k] = answered[k] = now
                     agent[k] = a
                     load[a] = FULL
@@ -516,8 +517,14 @@ class _Engine:
         vip = self.vip[i]
         w = self.weight[ch]
         for pool in self.routes[ch][vip]:
-            if w == FULL:
-                a = pool.idle.popleft() if pool.idle else -1
+            if w == FULL:  # _take_agent inlined for whole-agent work
+                idle, on_duty, load = pool.idle, self.on_duty, self.load
+                while idle:
+                    a = idle.popleft()
+                    if on_duty[a] and not load[a]:
+                        break
+                else:
+                    a = -1
             else:
                 a = self._take_agent(pool, w)
             if a >= 0:
@@ -590,7 +597,16 @@ class _Engine:
                 in_partial[a] = True
             if found >= 0:
                 return found
-        return pool.idle.popleft() if pool.idle else -1
+        return self._pop_idle(pool.idle)
+
+    def _pop_idle(self, idle: deque[int]) -> int:
+        """The longest idle agent in ``idle`` (dropping entries gone stale), or -1."""
+        on_duty, load = self.on_duty, self.load
+        while idle:
+            a = idle.popleft()
+            if on_duty[a] and not load[a]:
+                return a
+        return -1
 
     def _assigned(self, pool: _Pool, a: int) -> None:
         """After a chat assignment: an agent with free slots goes first in line for chats."""
@@ -716,17 +732,9 @@ class _Engine:
         changes = self._duty_changes
         now = self.env._now
         n = len(changes)
-        # Idle agents going off duty, by pool. Idle lists are exact, so they must
-        # leave them; all at once per pool, before anyone comes on at this
-        # instant (offs sort first): a shift end costs one pass over the list,
-        # not one per agent. Never paid per contact.
-        leaving: dict[int, set[int]] = {}
         while k < n and changes[k][0] <= now:
             _, going_on, a, d = changes[k]
             if going_on:
-                if leaving:
-                    self._leave_idle(leaving)
-                    leaving = {}
                 prev = self.duty_of[a]
                 if prev >= 0 and self.load[a] > 0 and not self.on_duty[a]:
                     self.duty_leave[prev] = now  # worked on through to this interval
@@ -736,24 +744,10 @@ class _Engine:
             else:
                 if self.load[a] == 0:
                     self.duty_leave[d] = now
-                    if self.on_duty[a]:
-                        leaving.setdefault(self.agent_pool[a], set()).add(a)
-                self.on_duty[a] = False
+                self.on_duty[a] = False  # an idle list entry of theirs is now stale
             k += 1
-        if leaving:
-            self._leave_idle(leaving)
         if k < n:
             self._at(changes[k][0], self.on_duty_change, k)
-
-    def _leave_idle(self, leaving: dict[int, set[int]]) -> None:
-        for p, agents in leaving.items():
-            idle = self.pools[p].idle
-            if len(agents) == 1:
-                idle.remove(next(iter(agents)))
-            else:
-                stay = [a for a in idle if a not in agents]
-                idle.clear()
-                idle.extend(stay)
 
 
 def _inside(clock: float, hours: tuple[float, float] | None) -> bool:
