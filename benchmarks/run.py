@@ -25,7 +25,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-ERLANG_MEAN_WAIT = None  # filled from shiftsim.theory at run time
+ERLANG_MEAN_WAIT = None  # filled from shiftsim.planning.theory at run time
 
 
 def workload(name: str, contacts: int, agents: int = 50) -> dict:
@@ -49,8 +49,8 @@ def holiday(replications: int) -> dict:
     proc = subprocess.run(
         [sys.executable, "-c",
          "import resource, sys, time\n"
-         "from shiftsim.scenario import load_scenario\n"
-         "from shiftsim.runner import run, executor_for, default_workers\n"
+         "from shiftsim.model.scenario import load_scenario\n"
+         "from shiftsim.analysis.runner import run, executor_for, default_workers\n"
          f"sc = load_scenario('scenarios/holiday.yaml', {{'replications': {replications}}})\n"
          "t = time.perf_counter()\n"
          "with executor_for(default_workers()) as ex:\n"
@@ -78,7 +78,7 @@ def main() -> None:
     n = args.contacts or (200_000 if args.quick else 1_000_000)
     rounds = args.rounds or (1 if args.quick else 5)
 
-    from shiftsim.theory import erlang_c_asa, erlang_c_service_level
+    from shiftsim.planning.theory import erlang_c_asa, erlang_c_service_level
 
     lam, mu = 0.9 * 50 / 300, 1 / 300
     theory = {"mean_wait": erlang_c_asa(50, lam, mu),

@@ -54,8 +54,8 @@ def mmn_scenario(agents: int, contacts: int) -> dict:
 
 
 def run_engine(contacts: int, agents: int) -> dict:
-    from shiftsim.replication import run_replication
-    from shiftsim.scenario import parse_scenario
+    from shiftsim.model.scenario import parse_scenario
+    from shiftsim.sim.replication import run_replication
 
     sc = parse_scenario(mmn_scenario(agents, contacts))
     t = time.process_time()

@@ -1,6 +1,6 @@
 """Regenerate the validation table of README.md.
 
-Runs every case of :mod:`shiftsim.validation` (the same cases, seeds and sizes
+Runs every case of :mod:`shiftsim.planning.theory_cases` (the same cases, seeds and sizes
 as ``tests/test_validation.py``) and replaces the text between the
 ``<!-- validation:start -->`` and ``<!-- validation:end -->`` markers of the
 README with the table of closed forms against simulated intervals.
@@ -25,7 +25,7 @@ import time
 from concurrent.futures import Executor, ProcessPoolExecutor
 from pathlib import Path
 
-from shiftsim.validation import (
+from shiftsim.planning.theory_cases import (
     CASES,
     PERTURBED,
     Agreement,

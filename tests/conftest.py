@@ -8,12 +8,13 @@ from typing import Any
 import numpy as np
 import pytest
 
-from shiftsim.arrivals import Calendar, Contacts
-from shiftsim.engine import EngineResult, simulate
-from shiftsim.randomness import Source, stream
-from shiftsim.replication import engine_rules
-from shiftsim.roster import build_roster
-from shiftsim.scenario import PRIORITIES, Scenario, parse_scenario
+from shiftsim.model.names import PRIORITIES
+from shiftsim.model.scenario import Scenario, parse_scenario
+from shiftsim.sim.arrivals import Calendar, Contacts
+from shiftsim.sim.engine import EngineResult, simulate
+from shiftsim.sim.randomness import Source, stream
+from shiftsim.sim.replication import engine_rules
+from shiftsim.sim.roster import build_roster
 
 BASE: dict[str, Any] = {
     "horizon": {"start": "2026-03-02", "days": 3},

@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from click.testing import CliRunner, Result
 
-from shiftsim.arrivals import Calendar
-from shiftsim.check import MATERIAL, agents_by_hour, check_scenario, planner_service_level
 from shiftsim.cli import main
-from shiftsim.roster import build_roster
-from shiftsim.scenario import load_scenario, parse_scenario
-from shiftsim.theory import erlang_a, erlang_c_service_level
+from shiftsim.model.scenario import load_scenario, parse_scenario
+from shiftsim.planning.check import MATERIAL, agents_by_hour, check_scenario, planner_service_level
+from shiftsim.planning.theory import erlang_a, erlang_c_service_level
+from shiftsim.sim.arrivals import Calendar
+from shiftsim.sim.roster import build_roster
 
 MINIMAL = Path(__file__).resolve().parents[1] / "scenarios" / "minimal.yaml"
 HOURS = [f"{h:02d}:00" for h in range(24)]

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 import shiftsim
-from shiftsim.arrivals import Calendar, Contacts, generate_contacts
-from shiftsim.scenario import load_scenario
+from shiftsim.model.scenario import load_scenario
+from shiftsim.sim.arrivals import Calendar, Contacts, generate_contacts
 
 
 @pytest.fixture(scope="module")
@@ -89,12 +89,12 @@ def test_sweep_bot_containment(plan) -> None:
     chat = frame[frame["target"] == "chat general answered <= 2h"]
     assert len(chat) == 2
     assert (frame["service_level"].between(0, 1)).all()
-    ax = shiftsim.plotting.sweep_chart(frame, targets=["chat general answered <= 2h"])
+    ax = shiftsim.outputs.plotting.sweep_chart(frame, targets=["chat general answered <= 2h"])
     (line,) = ax.get_lines()
     np.testing.assert_allclose(line.get_xdata(), [0.0, 0.5])
     np.testing.assert_allclose(line.get_ydata(), chat["p_meet"])
     with pytest.raises(ValueError, match="no target"):
-        shiftsim.plotting.sweep_chart(frame, targets=["nope"])
+        shiftsim.outputs.plotting.sweep_chart(frame, targets=["nope"])
 
 
 def test_compare_rejects_other_goals(plan) -> None:
@@ -114,7 +114,7 @@ def test_compare_on_worker_processes_equals_serial(plan) -> None:
 
 
 def test_paired_day_interval_is_never_degenerate() -> None:
-    from shiftsim.comparison import _paired_days_half
+    from shiftsim.analysis.comparison import _paired_days_half
 
     has = np.ones((6, 4), dtype=bool)
     a = np.zeros((6, 4), dtype=bool)

@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import simpy
 
-from shiftsim.engine import _duty_changes, _Engine, _Fact
-from shiftsim.roster import Roster
+from shiftsim.sim.engine import _duty_changes, _Engine, _Fact
+from shiftsim.sim.roster import Roster
 
 
 def test_a_fact_is_ordered_exactly_like_a_simpy_timeout() -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import gc
 
-from shiftsim.engine import _Engine
-from shiftsim.replication import run_replication
-from shiftsim.scenario import parse_scenario
+from shiftsim.model.scenario import parse_scenario
+from shiftsim.sim.engine import _Engine
+from shiftsim.sim.replication import run_replication
 
 SMALL = {
     "horizon": {"start": "2026-03-02", "days": 1},

@@ -23,11 +23,11 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from click.testing import CliRunner, Result  # noqa: E402
 
+from shiftsim.analysis.runner import replicate  # noqa: E402
 from shiftsim.cli import main  # noqa: E402
-from shiftsim.htmlreport import write_report  # noqa: E402
-from shiftsim.runner import replicate  # noqa: E402
-from shiftsim.scenario import load_scenario  # noqa: E402
-from shiftsim.store import OutputError, ResultsFolder  # noqa: E402
+from shiftsim.model.scenario import load_scenario  # noqa: E402
+from shiftsim.outputs.html import write_report  # noqa: E402
+from shiftsim.outputs.store import OutputError, ResultsFolder  # noqa: E402
 
 SMALL = Path(__file__).with_name("data") / "small_center.yaml"
 

@@ -1,7 +1,7 @@
 """Invariants of one replication over small random scenarios (hypothesis).
 
 Each example builds a random scenario as plain data (what a YAML file would
-give), validates it with :func:`shiftsim.scenario.parse_scenario`, simulates
+give), validates it with :func:`shiftsim.model.scenario.parse_scenario`, simulates
 replication 0 and checks facts that must hold whatever the scenario: every
 attempt ends exactly one way, timestamps are ordered, agents never hold more
 than one agent's worth of work, work only starts on duty and within skills,
@@ -18,13 +18,13 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from shiftsim.durations import DAY
-from shiftsim.engine import FULL
-from shiftsim.metrics import measure
-from shiftsim.records import Outcome
-from shiftsim.replication import Replication, run_replication
-from shiftsim.scenario import Scenario, parse_scenario
-from shiftsim.targets import in_hours
+from shiftsim.analysis.metrics import measure
+from shiftsim.model.deadlines import in_hours
+from shiftsim.model.durations import DAY
+from shiftsim.model.scenario import Scenario, parse_scenario
+from shiftsim.sim.engine import FULL
+from shiftsim.sim.records import Outcome
+from shiftsim.sim.replication import Replication, run_replication
 
 # Float slack for times that went through SimPy's ``now + delay`` arithmetic.
 EPS = 1e-6

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from shiftsim.arrivals import Calendar, generate_contacts
-from shiftsim.runner import run
-from shiftsim.scenario import PRIORITIES, load_scenario
+from shiftsim.analysis.runner import run
+from shiftsim.model.names import PRIORITIES
+from shiftsim.model.scenario import load_scenario
+from shiftsim.sim.arrivals import Calendar, generate_contacts
 
 
 @pytest.fixture(scope="module")

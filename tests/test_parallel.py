@@ -7,9 +7,9 @@ from dataclasses import fields
 import numpy as np
 import pytest
 
-from shiftsim.metrics import ReplicationMetrics
-from shiftsim.runner import executor_for, run
-from shiftsim.scenario import load_scenario
+from shiftsim.analysis.metrics import ReplicationMetrics
+from shiftsim.analysis.runner import executor_for, run
+from shiftsim.model.scenario import load_scenario
 
 
 @pytest.fixture(scope="module")

@@ -16,9 +16,9 @@ from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from shiftsim import plotting  # noqa: E402
-from shiftsim.results import RunResult  # noqa: E402
-from shiftsim.runner import run  # noqa: E402
-from shiftsim.scenario import Scenario, load_scenario  # noqa: E402
+from shiftsim.analysis.results import RunResult  # noqa: E402
+from shiftsim.analysis.runner import run  # noqa: E402
+from shiftsim.model.scenario import Scenario, load_scenario  # noqa: E402
 
 SMALL = Path(__file__).with_name("data") / "small_center.yaml"
 

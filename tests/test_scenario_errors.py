@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from shiftsim.cli import main
-from shiftsim.scenario import Problem, Scenario, ScenarioError, load_scenario
+from shiftsim.model.scenario import Problem, Scenario, ScenarioError, load_scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
 

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from shiftsim.runner import run
-from shiftsim.scenario import load_scenario
+from shiftsim.analysis.runner import run
+from shiftsim.model.scenario import load_scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
 

@@ -11,12 +11,12 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
+from shiftsim.analysis.metrics import ReplicationMetrics
+from shiftsim.analysis.results import RunResult
+from shiftsim.analysis.runner import run
 from shiftsim.cli import main
-from shiftsim.metrics import ReplicationMetrics
-from shiftsim.results import RunResult
-from shiftsim.runner import run
-from shiftsim.scenario import load_scenario
-from shiftsim.store import OutputError, ResultsFolder, load_results
+from shiftsim.model.scenario import load_scenario
+from shiftsim.outputs.store import OutputError, ResultsFolder, load_results
 
 
 @pytest.fixture(scope="module")

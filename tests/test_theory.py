@@ -1,4 +1,4 @@
-"""Tests for shiftsim.theory against exact birth-death (CTMC) solutions."""
+"""Tests for shiftsim.planning.theory against exact birth-death (CTMC) solutions."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from scipy import stats
 from scipy.linalg import expm
 
-from shiftsim.theory import (
+from shiftsim.planning.theory import (
     ErlangA,
     cobham_waits,
     erlang_a,

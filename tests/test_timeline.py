@@ -7,7 +7,7 @@ import math
 import numpy as np
 from conftest import BASE, run_timeline, scenario_from
 
-from shiftsim.records import Outcome
+from shiftsim.sim.records import Outcome
 
 H = 3600.0
 D = 86400.0

@@ -1,10 +1,10 @@
 """The simulator against queueing theory, and proof that the check can fail.
 
-Every case of :mod:`shiftsim.validation` is an ordinary scenario that reduces to
+Every case of :mod:`shiftsim.planning.theory_cases` is an ordinary scenario that reduces to
 a closed form (Erlang C for 1 to 500 agents, Erlang A, Cobham's priority
 waits, chat concurrency as more servers, a bot as thinned arrivals). The
 closed form must lie inside the simulation's confidence interval across
-replications (:func:`shiftsim.validation.agrees`), and the interval must be
+replications (:func:`shiftsim.planning.theory_cases.agrees`), and the interval must be
 narrow enough to mean something. The perturbed cases change the model in one
 way the formula does not know; the same comparison must reject them.
 
@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from shiftsim.scenario import parse_scenario
-from shiftsim.statistics import Estimate, ratio_ci
-from shiftsim.theory import erlang_c_asa, erlang_c_service_level
-from shiftsim.validation import (
+from shiftsim.analysis.statistics import Estimate, ratio_ci
+from shiftsim.model.scenario import parse_scenario
+from shiftsim.planning.theory import erlang_c_asa, erlang_c_service_level
+from shiftsim.planning.theory_cases import (
     ASA,
     CASES,
     LEVEL,

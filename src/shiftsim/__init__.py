@@ -20,20 +20,21 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .comparison import Comparison, compare, sweep
-    from .results import RunResult
-    from .runner import simulate
-    from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario
-    from .store import load_results
+    from shiftsim.analysis.comparison import Comparison, compare, sweep
+    from shiftsim.analysis.results import RunResult
+    from shiftsim.analysis.runner import simulate
+    from shiftsim.model.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+    from shiftsim.outputs.store import load_results
 
 # Imported on first use, so that `shiftsim --help` does not pay for pandas and SciPy.
 _HOME = {
-    "Comparison": "comparison", "compare": "comparison", "sweep": "comparison",
-    "RunResult": "results", "simulate": "runner", "load_results": "store",
-    "Scenario": "scenario", "ScenarioError": "scenario", "load_scenario": "scenario",
-    "parse_scenario": "scenario",
+    "Comparison": "analysis.comparison", "compare": "analysis.comparison",
+    "sweep": "analysis.comparison", "RunResult": "analysis.results",
+    "simulate": "analysis.runner", "load_results": "outputs.store",
+    "Scenario": "model.scenario", "ScenarioError": "model.scenario",
+    "load_scenario": "model.scenario", "parse_scenario": "model.scenario",
 }  # fmt: skip
-_MODULES = {"plotting"}  # public submodules, imported on first use
+_MODULES = {"plotting": "outputs.plotting"}  # public submodules, imported on first use
 
 __all__ = [
     "Comparison",
@@ -54,7 +55,7 @@ def __getattr__(name: str) -> Any:
     if name in _HOME:
         return getattr(importlib.import_module(f".{_HOME[name]}", __name__), name)
     if name in _MODULES:
-        return importlib.import_module(f".{name}", __name__)
+        return importlib.import_module(f".{_MODULES[name]}", __name__)
     raise AttributeError(f"module 'shiftsim' has no attribute {name!r}")
 
 

@@ -11,7 +11,7 @@ __all__ = ["main"]
 
 
 def _load(path: str, overrides: dict[str, Any]) -> Any:
-    from .scenario import ScenarioError, load_scenario
+    from shiftsim.model.scenario import ScenarioError, load_scenario
 
     try:
         return load_scenario(path, overrides)
@@ -124,10 +124,10 @@ def run(
 
     from rich.console import Console
 
-    from .report import print_report
-    from .runner import default_workers, executor_for
-    from .runner import run as run_scenario
-    from .store import OutputError, ResultsFolder
+    from shiftsim.analysis.runner import default_workers, executor_for
+    from shiftsim.analysis.runner import run as run_scenario
+    from shiftsim.outputs.console import print_report
+    from shiftsim.outputs.store import OutputError, ResultsFolder
 
     console = Console()
     folder = None
@@ -192,7 +192,7 @@ def _progress(quiet: bool) -> Any:
 
 
 def _write_html(folder: Any, console: Any) -> None:
-    from .htmlreport import write_report
+    from shiftsim.outputs.html import write_report
 
     path = write_report(folder)
     console.print(f"Report: {path}")
@@ -239,9 +239,9 @@ def compare(
 
     from rich.console import Console
 
-    from .comparison import compare as compare_plans
-    from .report import print_comparison
-    from .runner import default_workers, executor_for
+    from shiftsim.analysis.comparison import compare as compare_plans
+    from shiftsim.analysis.runner import default_workers, executor_for
+    from shiftsim.outputs.console import print_comparison
 
     first = next(iter(plans.values()))
     reps = first.replications
@@ -266,8 +266,8 @@ def compare(
 @click.argument("folder", type=click.Path(file_okay=False))
 def report_command(folder: str) -> None:
     """Write report.html and summary.md into the results FOLDER of a run."""
-    from .htmlreport import write_report
-    from .store import OutputError
+    from shiftsim.outputs.html import write_report
+    from shiftsim.outputs.store import OutputError
 
     try:
         path = write_report(folder)
@@ -305,8 +305,8 @@ def check(
     """Compare SCENARIO hour by hour with a planner's stationary Erlang C/A figure."""
     sc = _load(scenario, _overrides(replications, seed, days, sets))
 
-    from .check import check_scenario, print_check
-    from .runner import default_workers, executor_for
+    from shiftsim.analysis.runner import default_workers, executor_for
+    from shiftsim.planning.check import check_scenario, print_check
 
     n_workers = max(1, min(workers or default_workers(), sc.replications))
     with executor_for(n_workers, scheduler) as executor:

@@ -38,9 +38,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .metrics import ReplicationMetrics
-from .results import RunResult
-from .scenario import Scenario, parse_scenario
+from shiftsim.analysis.metrics import ReplicationMetrics
+from shiftsim.analysis.results import RunResult
+from shiftsim.model.scenario import Scenario, parse_scenario
 
 __all__ = ["OutputError", "ResultsFolder", "load_results", "scenario_hash"]
 

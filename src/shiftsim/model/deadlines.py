@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from .durations import DAY
-from .scenario import Target
+from shiftsim.model.durations import DAY
+
+if TYPE_CHECKING:
+    from shiftsim.model.scenario import Target
 
 __all__ = ["deadlines", "in_hours"]
 

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from .arrivals import Calendar, Contacts, generate_contacts
-from .engine import FULL, ChannelRules, DepartmentRules, EngineResult, PoolRules, simulate
-from .randomness import Source, stream
-from .roster import Roster, build_roster
-from .scenario import PRIORITIES, Scenario
+from shiftsim.model.names import PRIORITIES
+from shiftsim.sim.arrivals import Calendar, Contacts, generate_contacts
+from shiftsim.sim.engine import (
+    FULL,
+    ChannelRules,
+    DepartmentRules,
+    EngineResult,
+    PoolRules,
+    simulate,
+)
+from shiftsim.sim.randomness import Source, stream
+from shiftsim.sim.roster import Roster, build_roster
+
+if TYPE_CHECKING:
+    from shiftsim.model.scenario import Scenario
 
 __all__ = ["Replication", "engine_rules", "run_replication"]
 

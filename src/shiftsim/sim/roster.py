@@ -15,11 +15,14 @@ absence is a different effect and is not modelled.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .durations import DAY
-from .scenario import Scenario
+from shiftsim.model.durations import DAY
+
+if TYPE_CHECKING:
+    from shiftsim.model.scenario import Scenario
 
 __all__ = ["Roster", "build_roster"]
 

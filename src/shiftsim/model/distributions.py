@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from .durations import parse_duration
+from shiftsim.model.durations import parse_duration
 
 __all__ = [
     "Constant",

@@ -1,4 +1,4 @@
-"""Charts a workforce planner reads, drawn from a :class:`~shiftsim.results.RunResult`.
+"""Charts a workforce planner reads, drawn from a :class:`~shiftsim.analysis.results.RunResult`.
 
 Matplotlib lives here and nowhere else. Every function draws on ``ax`` and
 returns it; with ``ax=None`` it creates a standalone
@@ -32,10 +32,10 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
-from .durations import DAY, HOUR, format_duration
-from .metrics import PERCENTILES
-from .results import RunResult
-from .scenario import PRIORITIES
+from shiftsim.analysis.metrics import PERCENTILES
+from shiftsim.analysis.results import RunResult
+from shiftsim.model.durations import DAY, HOUR, format_duration
+from shiftsim.model.names import PRIORITIES
 
 __all__ = [
     "LONG_HORIZON_DAYS",

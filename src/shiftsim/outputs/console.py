@@ -7,8 +7,8 @@ import math
 from rich.console import Console
 from rich.table import Table
 
-from .comparison import Comparison
-from .results import RunResult
+from shiftsim.analysis.comparison import Comparison
+from shiftsim.analysis.results import RunResult
 
 __all__ = ["print_comparison", "print_report"]
 

@@ -16,13 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .durations import DAY, HOUR
-from .randomness import Source, stream
-from .scenario import PRIORITIES, WEEKDAYS, Channel, Scenario
-from .targets import deadlines, in_hours
+from shiftsim.model.deadlines import deadlines, in_hours
+from shiftsim.model.durations import DAY, HOUR
+from shiftsim.model.names import PRIORITIES, WEEKDAYS
+from shiftsim.sim.randomness import Source, stream
+
+if TYPE_CHECKING:
+    from shiftsim.model.scenario import Channel, Scenario
 
 __all__ = ["Calendar", "Contacts", "daily_factors", "expected_hourly", "generate_contacts"]
 

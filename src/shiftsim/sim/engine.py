@@ -47,10 +47,10 @@ import numpy as np
 import simpy
 from simpy.core import NORMAL
 
-from .arrivals import Contacts
-from .durations import DAY
-from .records import ContactLog, Outcome
-from .roster import Roster
+from shiftsim.model.durations import DAY
+from shiftsim.sim.arrivals import Contacts
+from shiftsim.sim.records import ContactLog, Outcome
+from shiftsim.sim.roster import Roster
 
 __all__ = ["FULL", "ChannelRules", "DepartmentRules", "EngineResult", "PoolRules", "simulate"]
 

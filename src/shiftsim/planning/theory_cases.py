@@ -2,7 +2,7 @@
 
 Each :class:`Case` is an ordinary scenario, written as the plain data a YAML
 file would give, whose center reduces to a queue with a closed form in
-:mod:`shiftsim.theory`: Poisson arrivals at a constant rate (flat hourly
+:mod:`shiftsim.planning.theory`: Poisson arrivals at a constant rate (flat hourly
 profile, no forecast error), exponential handle times and one pool on duty
 around the clock. :func:`simulate` runs its replications and estimates the
 quantities the theory predicts, each with a :data:`LEVEL` (99.99%) confidence
@@ -31,13 +31,14 @@ from typing import Any
 
 import numpy as np
 
-from .durations import format_duration
-from .metrics import measure
-from .randomness import Source, stream
-from .replication import run_replication
-from .scenario import PRIORITIES, Scenario, parse_scenario
-from .statistics import Estimate, ratio_ci
-from .theory import cobham_waits, erlang_a, erlang_c_asa, erlang_c_service_level
+from shiftsim.analysis.metrics import measure
+from shiftsim.analysis.statistics import Estimate, ratio_ci
+from shiftsim.model.durations import format_duration
+from shiftsim.model.names import PRIORITIES
+from shiftsim.model.scenario import Scenario, parse_scenario
+from shiftsim.planning.theory import cobham_waits, erlang_a, erlang_c_asa, erlang_c_service_level
+from shiftsim.sim.randomness import Source, stream
+from shiftsim.sim.replication import run_replication
 
 __all__ = [
     "ABANDONMENT",
@@ -201,9 +202,9 @@ def replication_sums(case: Case, index: int) -> dict[str, tuple[float, float]]:
     """Numerator and denominator of each of the case's quantities in replication ``index``.
 
     Shares and mean waits are ratios pooled over the contacts of the reported
-    horizon, so that :func:`~shiftsim.statistics.ratio_ci` gives their interval
+    horizon, so that :func:`~shiftsim.analysis.statistics.ratio_ci` gives their interval
     across replications. Service level, ASA, abandonment and containment are
-    the KPIs a user reads (:func:`shiftsim.metrics.measure`); per-class waits
+    the KPIs a user reads (:func:`shiftsim.analysis.metrics.measure`); per-class waits
     come from the contact log.
     """
     sc = case.scenario

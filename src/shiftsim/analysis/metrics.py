@@ -25,11 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .durations import DAY
-from .records import Outcome
-from .replication import Replication
-from .scenario import PRIORITIES, Scenario, Target
-from .targets import deadlines
+from shiftsim.model.deadlines import deadlines
+from shiftsim.model.durations import DAY
+from shiftsim.model.names import PRIORITIES
+from shiftsim.model.scenario import Scenario, Target
+from shiftsim.sim.records import Outcome
+from shiftsim.sim.replication import Replication
 
 __all__ = ["PERCENTILES", "ReplicationMetrics", "check_target", "measure", "target_outcomes"]
 

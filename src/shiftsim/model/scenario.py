@@ -22,8 +22,9 @@ from pydantic import (
     model_validator,
 )
 
-from .distributions import Constant, Distribution, Duration, Exponential
-from .durations import DAY, HOUR, MINUTE, format_duration, parse_clock
+from shiftsim.model.distributions import Constant, Distribution, Duration, Exponential
+from shiftsim.model.durations import DAY, HOUR, MINUTE, format_duration, parse_clock
+from shiftsim.model.names import PRIORITIES
 
 __all__ = [
     "PRIORITIES",
@@ -47,10 +48,6 @@ __all__ = [
     "parse_scenario",
 ]
 
-PRIORITIES: tuple[str, ...] = ("urgent", "important", "general")
-"""Priority tiers, highest first (DOMAIN.md)."""
-
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 ClockTime = Annotated[float, BeforeValidator(parse_clock)]
 """A quoted clock time (``'08:00'``), in seconds after midnight."""

@@ -24,15 +24,15 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
-from .arrivals import Calendar, daily_factors, expected_hourly
-from .durations import HOUR, format_duration
-from .metrics import check_target
-from .results import RunResult
-from .roster import Roster, build_roster
-from .scenario import Scenario
-from .statistics import Estimate, ratio_ci
-from .targets import in_hours
-from .theory import erlang_a, erlang_c_service_level
+from shiftsim.analysis.metrics import check_target
+from shiftsim.analysis.results import RunResult
+from shiftsim.analysis.statistics import Estimate, ratio_ci
+from shiftsim.model.deadlines import in_hours
+from shiftsim.model.durations import HOUR, format_duration
+from shiftsim.model.scenario import Scenario
+from shiftsim.planning.theory import erlang_a, erlang_c_service_level
+from shiftsim.sim.arrivals import Calendar, daily_factors, expected_hourly
+from shiftsim.sim.roster import Roster, build_roster
 
 __all__ = [
     "MATERIAL",
@@ -296,10 +296,10 @@ def _reasons(
 def check_scenario(scenario: Scenario, executor: Executor | None = None) -> list[ChannelCheck]:
     """Simulate ``scenario.replications`` replications and compare them hour by hour.
 
-    ``executor``: where replications run (see :func:`shiftsim.runner.executor_for`);
+    ``executor``: where replications run (see :func:`shiftsim.analysis.runner.executor_for`);
     ``None`` runs them here. Results do not depend on it.
     """
-    from .runner import run
+    from shiftsim.analysis.runner import run
 
     return check_result(run(scenario, executor=executor))
 

@@ -17,10 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from .metrics import ReplicationMetrics, measure
-from .replication import run_replication
-from .results import RunResult
-from .scenario import Scenario
+from shiftsim.analysis.metrics import ReplicationMetrics, measure
+from shiftsim.analysis.results import RunResult
+from shiftsim.model.scenario import Scenario
+from shiftsim.sim.replication import run_replication
 
 __all__ = ["default_workers", "executor_for", "replicate", "run", "simulate"]
 

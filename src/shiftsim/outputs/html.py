@@ -25,12 +25,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from . import plotting
-from .distributions import Distribution, Uniform
-from .durations import format_duration
-from .results import RunResult
-from .scenario import PRIORITIES, WEEKDAYS, Scenario, ScenarioError
-from .store import OutputError, load_results
+from shiftsim.analysis.results import RunResult
+from shiftsim.model.distributions import Distribution, Uniform
+from shiftsim.model.durations import format_duration
+from shiftsim.model.names import PRIORITIES, WEEKDAYS
+from shiftsim.model.scenario import Scenario, ScenarioError
+from shiftsim.outputs import plotting
+from shiftsim.outputs.store import OutputError, load_results
 
 __all__ = ["render_html", "render_markdown", "write_report"]
 
@@ -196,7 +197,7 @@ def _table(
 
 def _check_section(result: RunResult) -> str:
     """The spreadsheet planner's stationary Erlang figure per hour next to the simulation."""
-    from .check import MATERIAL, check_result
+    from shiftsim.planning.check import MATERIAL, check_result
 
     checks = check_result(result)
     if not checks:

@@ -8,9 +8,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .metrics import PERCENTILES, ReplicationMetrics
-from .scenario import PRIORITIES, Scenario
-from .statistics import Estimate, mean_ci, mean_ci_axis, ratio_ci, wilson
+from shiftsim.analysis.metrics import PERCENTILES, ReplicationMetrics
+from shiftsim.analysis.statistics import Estimate, mean_ci, mean_ci_axis, ratio_ci, wilson
+from shiftsim.model.names import PRIORITIES
+from shiftsim.model.scenario import Scenario
 
 __all__ = ["RunResult"]
 
@@ -48,8 +49,8 @@ class RunResult:
         wall_time: float = 0.0,
     ) -> RunResult:
         """Assemble a result from replication KPIs (roster facts are recomputed)."""
-        from .arrivals import Calendar
-        from .roster import build_roster
+        from shiftsim.sim.arrivals import Calendar
+        from shiftsim.sim.roster import build_roster
 
         cal = Calendar.of(scenario)
         roster = build_roster(

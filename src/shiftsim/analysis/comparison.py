@@ -2,7 +2,7 @@
 
 Every plan is simulated with the same seed and the same replication indices.
 Customers, their needs, patience and bot outcomes are drawn from streams keyed
-by seed, replication and channel only (see :mod:`shiftsim.randomness`), so
+by seed, replication and channel only (see :mod:`shiftsim.sim.randomness`), so
 replication ``r`` of plan A and of plan B serve the same customers. The
 difference between two plans is then estimated from the *paired* per-
 replication differences, whose variance is far smaller than that of two
@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .results import RunResult
-from .runner import Progress, executor_for, run
-from .scenario import Scenario
+from shiftsim.analysis.results import RunResult
+from shiftsim.analysis.runner import Progress, executor_for, run
+from shiftsim.model.scenario import Scenario
 
 __all__ = ["Comparison", "compare", "sweep"]
 
@@ -159,7 +159,7 @@ def compare(
     replications, seed
         Used for every plan (default: the baseline scenario's).
     executor, workers
-        Where replications run: an executor (see :func:`shiftsim.runner.executor_for`),
+        Where replications run: an executor (see :func:`shiftsim.analysis.runner.executor_for`),
         or else ``workers`` local processes (1: in this process). Results do not
         depend on either.
     """
@@ -200,7 +200,7 @@ def sweep(
 
     Returns one row per value and target with the service level and the
     probability of a day meeting the goal, each with its 95% interval; see
-    :func:`shiftsim.plotting.sweep_chart` for the chart.
+    :func:`shiftsim.outputs.plotting.sweep_chart` for the chart.
     """
     values = list(values)
     plans = {str(v): scenario.set(param, v) for v in values}
