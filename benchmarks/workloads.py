@@ -54,7 +54,7 @@ def mmn_scenario(agents: int, contacts: int) -> dict:
 
 
 def run_engine(contacts: int, agents: int) -> dict:
-    from shiftsim.model.scenario import parse_scenario
+    from shiftsim.model.loading import parse_scenario
     from shiftsim.sim.replication import run_replication
 
     sc = parse_scenario(mmn_scenario(agents, contacts))

@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from shiftsim.model.loading import parse_scenario
 from shiftsim.model.names import PRIORITIES
-from shiftsim.model.scenario import Scenario, parse_scenario
+from shiftsim.model.scenario import Scenario
 from shiftsim.sim.arrivals import Calendar, Contacts
 from shiftsim.sim.engine import EngineResult, simulate
 from shiftsim.sim.randomness import Source, stream

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from shiftsim.cli import main
-from shiftsim.model.scenario import load_scenario, parse_scenario
+from shiftsim.model.loading import load_scenario, parse_scenario
 from shiftsim.planning.check import MATERIAL, agents_by_hour, check_scenario, planner_service_level
 from shiftsim.planning.theory import erlang_a, erlang_c_service_level
 from shiftsim.sim.arrivals import Calendar

@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from shiftsim.cli import main
-from shiftsim.model.scenario import load_scenario
+from shiftsim.model.loading import load_scenario
 
 MINIMAL = Path(__file__).resolve().parents[1] / "scenarios" / "minimal.yaml"
 

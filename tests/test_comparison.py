@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import shiftsim
-from shiftsim.model.scenario import load_scenario
+from shiftsim.model.loading import load_scenario
 from shiftsim.sim.arrivals import Calendar, Contacts, generate_contacts
 
 

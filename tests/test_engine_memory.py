@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 
-from shiftsim.model.scenario import parse_scenario
+from shiftsim.model.loading import parse_scenario
 from shiftsim.sim.engine import _Engine
 from shiftsim.sim.replication import run_replication
 

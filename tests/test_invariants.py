@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from shiftsim.analysis.metrics import measure
 from shiftsim.model.deadlines import in_hours
 from shiftsim.model.durations import DAY
-from shiftsim.model.scenario import Scenario, parse_scenario
+from shiftsim.model.loading import parse_scenario
+from shiftsim.model.scenario import Scenario
 from shiftsim.sim.engine import FULL
 from shiftsim.sim.records import Outcome
 from shiftsim.sim.replication import Replication, run_replication

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from shiftsim.analysis.runner import run
+from shiftsim.model.loading import load_scenario
 from shiftsim.model.names import PRIORITIES
-from shiftsim.model.scenario import load_scenario
 from shiftsim.sim.arrivals import Calendar, generate_contacts
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from shiftsim.analysis.metrics import ReplicationMetrics
 from shiftsim.analysis.runner import executor_for, run
-from shiftsim.model.scenario import load_scenario
+from shiftsim.model.loading import load_scenario
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from shiftsim.cli import main
-from shiftsim.model.scenario import Problem, Scenario, ScenarioError, load_scenario
+from shiftsim.model.loading import load_scenario
+from shiftsim.model.problems import Problem, ScenarioError
+from shiftsim.model.scenario import Scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
 

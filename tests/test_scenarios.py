@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from shiftsim.analysis.runner import run
-from shiftsim.model.scenario import load_scenario
+from shiftsim.model.loading import load_scenario
 
 SCENARIOS = sorted((Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml"))
 

@@ -15,7 +15,7 @@ from shiftsim.analysis.metrics import ReplicationMetrics
 from shiftsim.analysis.results import RunResult
 from shiftsim.analysis.runner import run
 from shiftsim.cli import main
-from shiftsim.model.scenario import load_scenario
+from shiftsim.model.loading import load_scenario
 from shiftsim.outputs.store import OutputError, ResultsFolder, load_results
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 from shiftsim.analysis.statistics import Estimate, ratio_ci
-from shiftsim.model.scenario import parse_scenario
+from shiftsim.model.loading import parse_scenario
 from shiftsim.planning.theory import erlang_c_asa, erlang_c_service_level
 from shiftsim.planning.theory_cases import (
     ASA,

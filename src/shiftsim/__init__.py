@@ -23,7 +23,9 @@ if TYPE_CHECKING:
     from shiftsim.analysis.comparison import Comparison, compare, sweep
     from shiftsim.analysis.results import RunResult
     from shiftsim.analysis.runner import simulate
-    from shiftsim.model.scenario import Scenario, ScenarioError, load_scenario, parse_scenario
+    from shiftsim.model.loading import load_scenario, parse_scenario
+    from shiftsim.model.problems import ScenarioError
+    from shiftsim.model.scenario import Scenario
     from shiftsim.outputs.store import load_results
 
 # Imported on first use, so that `shiftsim --help` does not pay for pandas and SciPy.
@@ -31,8 +33,8 @@ _HOME = {
     "Comparison": "analysis.comparison", "compare": "analysis.comparison",
     "sweep": "analysis.comparison", "RunResult": "analysis.results",
     "simulate": "analysis.runner", "load_results": "outputs.store",
-    "Scenario": "model.scenario", "ScenarioError": "model.scenario",
-    "load_scenario": "model.scenario", "parse_scenario": "model.scenario",
+    "Scenario": "model.scenario", "ScenarioError": "model.problems",
+    "load_scenario": "model.loading", "parse_scenario": "model.loading",
 }  # fmt: skip
 _MODULES = {"plotting": "outputs.plotting"}  # public submodules, imported on first use
 

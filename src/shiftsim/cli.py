@@ -11,7 +11,8 @@ __all__ = ["main"]
 
 
 def _load(path: str, overrides: dict[str, Any]) -> Any:
-    from shiftsim.model.scenario import ScenarioError, load_scenario
+    from shiftsim.model.loading import load_scenario
+    from shiftsim.model.problems import ScenarioError
 
     try:
         return load_scenario(path, overrides)

@@ -29,7 +29,8 @@ from shiftsim.analysis.results import RunResult
 from shiftsim.model.distributions import Distribution, Uniform
 from shiftsim.model.durations import format_duration
 from shiftsim.model.names import PRIORITIES, WEEKDAYS
-from shiftsim.model.scenario import Scenario, ScenarioError
+from shiftsim.model.problems import ScenarioError
+from shiftsim.model.scenario import Scenario
 from shiftsim.outputs import plotting
 from shiftsim.outputs.store import OutputError, load_results
 

@@ -40,7 +40,8 @@ import yaml
 
 from shiftsim.analysis.metrics import ReplicationMetrics
 from shiftsim.analysis.results import RunResult
-from shiftsim.model.scenario import Scenario, parse_scenario
+from shiftsim.model.loading import parse_scenario
+from shiftsim.model.scenario import Scenario
 
 __all__ = ["OutputError", "ResultsFolder", "load_results", "scenario_hash"]
 

@@ -34,8 +34,9 @@ import numpy as np
 from shiftsim.analysis.metrics import measure
 from shiftsim.analysis.statistics import Estimate, ratio_ci
 from shiftsim.model.durations import format_duration
+from shiftsim.model.loading import parse_scenario
 from shiftsim.model.names import PRIORITIES
-from shiftsim.model.scenario import Scenario, parse_scenario
+from shiftsim.model.scenario import Scenario
 from shiftsim.planning.theory import cobham_waits, erlang_a, erlang_c_asa, erlang_c_service_level
 from shiftsim.sim.randomness import Source, stream
 from shiftsim.sim.replication import run_replication
