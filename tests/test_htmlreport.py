@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 import shutil
 import subprocess
@@ -17,6 +18,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import jinja2  # noqa: E402
 import matplotlib.image as mpimg  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -25,9 +27,11 @@ from click.testing import CliRunner, Result  # noqa: E402
 
 from shiftsim.analysis.runner import replicate  # noqa: E402
 from shiftsim.cli import main  # noqa: E402
-from shiftsim.model.scenario import load_scenario  # noqa: E402
-from shiftsim.outputs.html import write_report  # noqa: E402
-from shiftsim.outputs.store import OutputError, ResultsFolder  # noqa: E402
+from shiftsim.model.formats import percent, percent_ci  # noqa: E402
+from shiftsim.model.loading import load_scenario  # noqa: E402
+from shiftsim.outputs.html import render_html, render_markdown, write_report  # noqa: E402
+from shiftsim.outputs.pages import Cell, environment, render, table  # noqa: E402
+from shiftsim.outputs.store import OutputError, ResultsFolder, load_results  # noqa: E402
 
 SMALL = Path(__file__).with_name("data") / "small_center.yaml"
 
@@ -148,10 +152,67 @@ def test_report_contents(folder: Path, page: str) -> None:
                  "Wait before first response: email", "Occupancy by shift"):  # fmt: skip
         assert text in page, text
     for name in sc.channels:
-        assert f'<td class="">{name}</td>' in page
+        assert f"<td>{name}</td>" in page
     meta = json.loads((folder / "metadata.json").read_text())
     assert meta["scenario_hash"] in page
     assert "INTERRUPTED" not in page
+
+
+SECTIONS = [
+    "Plan summary", "Response targets", "Probability of meeting each target",
+    "Arrivals and agents on duty", "Service level over the horizon",
+    "When are targets missed? Day × hour", "Waits before first response",
+    "Backlog of deferrable work", "Occupancy by shift", "Channels", "Shifts",
+    "Spreadsheet check: stationary Erlang per hour vs simulation", "Key assumptions",
+]  # fmt: skip
+
+
+def test_report_sections_in_reading_order(page: str) -> None:
+    assert re.findall(r"<h2>([^<]*)</h2>", page) == [html.escape(s) for s in SECTIONS]
+    assumptions = page.split("<h2>Key assumptions</h2>", 1)[1]
+    assert re.findall(r"<h3>([^<]*)</h3>", assumptions) == [
+        "Volumes and handling per channel", "Dated events", "Agents: pools, shifts and rotation",
+        "Chatbot / IVR", "Escalation",
+    ]  # fmt: skip
+
+
+def test_report_template_has_one_block_per_section() -> None:
+    # Sections are added or overridden by block (a template extending report.html.j2).
+    blocks = set(environment().get_template("report.html.j2").blocks)
+    assert {"heading", "plan_summary", "findings", "targets", "charts", "channels", "shifts",
+            "check", "assumptions", "footer"} <= blocks  # fmt: skip
+
+
+def test_templates_refuse_a_missing_value() -> None:
+    # StrictUndefined: a misspelt name fails here, not as a blank in a planner's report.
+    with pytest.raises(jinja2.UndefinedError, match="'name' is undefined"):
+        render("report.html.j2", {})
+    with pytest.raises(jinja2.UndefinedError):
+        render("summary.md.j2", {"name": "x"})
+
+
+def test_table_cells_are_escaped_and_classed() -> None:
+    t = table(
+        ["what", "share"],
+        [["<b>Q&A</b>", Cell("12.5%", status="bad", note="likely missed", strong=True)]],
+        [False, True],
+    )
+    macro = environment().from_string('{% import "macros.html.j2" as m %}{{ m.table(t) }}')
+    markup = macro.render(t=t)
+    assert '<th>what</th><th class="num">share</th>' in markup
+    assert "<td>&lt;b&gt;Q&amp;A&lt;/b&gt;</td>" in markup
+    assert '<td class="num bad"><b>12.5%</b><br><small>likely missed</small></td>' in markup
+
+
+def test_one_percent_rule_in_every_table(folder: Path, page: str) -> None:
+    """The report, the summary and the CSVs agree through the one formatter."""
+    targets = pd.read_csv(folder / "targets.csv")
+    summary = (folder / "summary.md").read_text(encoding="utf-8")
+    for _, t in targets.iterrows():
+        sl = percent_ci(t["service_level"], t["service_level_low"], t["service_level_high"])
+        assert sl in row_of(page, t["target"]) and sl in summary
+        assert f"| {percent(t['goal'])} |" in summary
+    assert percent(math.nan) == "–" and percent(None, missing="n/a") == "n/a"
 
 
 def test_run_report_flag_writes_the_report(tiny: Path, tmp_path: Path) -> None:
@@ -161,6 +222,30 @@ def test_run_report_flag_writes_the_report(tiny: Path, tmp_path: Path) -> None:
     assert f"Report: {out / 'report.html'}" in result.output
     assert (out / "report.html").is_file() and (out / "summary.md").is_file()
     assert "phone answered &lt;= 1min" in (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_names_are_escaped_in_html_and_kept_in_markdown(tmp_path: Path) -> None:
+    odd = TINY.replace("name: tiny", "name: Q&A <desk>\ndescription: <script>alert(1)</script>")
+    odd = odd.replace("goal: 0.8}", "goal: 0.8, name: 'fast | <1min> & kind'}")
+    odd += "events:\n  - {date: 2026-03-02, factor: 2, label: '<Launch> & co'}\n"
+    (tmp_path / "odd.yaml").write_text(odd)
+    sc = load_scenario(tmp_path / "odd.yaml")
+    # Before any replication the page has no charts: quick to render.
+    empty = ResultsFolder(tmp_path / "empty", sc, "odd.yaml", contacts=False)
+    empty.finish(wall_time=0.0)
+    page = render_html(*load_results(tmp_path / "empty"))
+    assert "<script" not in page and "<desk>" not in page
+    assert "<title>Q&amp;A &lt;desk&gt;: staffing plan report</title>" in page
+    assert "<h1>Staffing plan: Q&amp;A &lt;desk&gt;</h1>" in page
+    assert '<p class="lead">&lt;script&gt;alert(1)&lt;/script&gt;</p>' in page
+    assert "<td>&lt;Launch&gt; &amp; co</td>" in page
+
+    one = ResultsFolder(tmp_path / "one", sc, "odd.yaml", contacts=False)
+    one.add(replicate(sc, 0)[0], None)
+    one.finish(wall_time=0.0)
+    summary = render_markdown(*load_results(tmp_path / "one"))
+    assert summary.startswith("# Staffing plan: Q&A <desk>\n")
+    assert "\n| fast \\| <1min> & kind | 80.0% |" in summary
 
 
 def test_report_without_targets(tiny: Path, tmp_path: Path) -> None:

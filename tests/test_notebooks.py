@@ -110,7 +110,7 @@ def test_notebook_uses_only_the_public_api(name: str) -> None:
     assert used <= set(shiftsim.__all__), f"not public: {sorted(used - set(shiftsim.__all__))}"
     assert not re.search(r"from shiftsim\.\w+ import|import shiftsim\.", source)
     used_plotting = set(re.findall(r"\bplotting\.(\w+)", source))
-    assert used_plotting <= set(shiftsim.outputs.plotting.__all__)
+    assert used_plotting <= set(shiftsim.plotting.__all__)
 
 
 # -- running them ------------------------------------------------------------------------

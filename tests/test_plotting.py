@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import inspect
 from pathlib import Path
 
 import matplotlib
@@ -18,7 +19,9 @@ from matplotlib.figure import Figure  # noqa: E402
 from shiftsim import plotting  # noqa: E402
 from shiftsim.analysis.results import RunResult  # noqa: E402
 from shiftsim.analysis.runner import run  # noqa: E402
-from shiftsim.model.scenario import Scenario, load_scenario  # noqa: E402
+from shiftsim.model.formats import percent  # noqa: E402
+from shiftsim.model.loading import load_scenario  # noqa: E402
+from shiftsim.model.scenario import Scenario  # noqa: E402
 
 SMALL = Path(__file__).with_name("data") / "small_center.yaml"
 
@@ -39,6 +42,33 @@ def same_colour(a: object, b: object) -> bool:
 
 def lines_labelled(ax: Axes, prefix: str) -> list:
     return [ln for ln in ax.get_lines() if str(ln.get_label()).startswith(prefix)]
+
+
+def test_the_public_package_keeps_every_chart() -> None:
+    import shiftsim
+    import shiftsim.outputs.plotting
+
+    assert shiftsim.plotting is shiftsim.outputs.plotting is plotting
+    assert set(plotting.__all__) == {
+        "LONG_HORIZON_DAYS", "THRESHOLDS", "arrivals_and_staff", "backlog_over_time",
+        "meet_heatmap", "plan_comparison", "rag_colour", "save_charts",
+        "service_level_over_time", "shift_occupancy", "sweep_chart", "target_probabilities",
+        "wait_distribution",
+    }  # fmt: skip
+    charts = [n for n in plotting.__all__ if callable(getattr(plotting, n))]
+    for name in charts:
+        function = getattr(plotting, name)
+        assert function.__module__.startswith("shiftsim.outputs.plotting._"), name
+        assert function.__doc__, name
+        ax = inspect.signature(function).parameters.get("ax")
+        if name not in ("rag_colour", "save_charts"):
+            assert ax is not None and ax.default is None, f"{name} takes ax=None"
+
+
+def test_chart_labels_use_the_shared_percent_rule(result: RunResult) -> None:
+    ax = plotting.target_probabilities(result)
+    p = result.targets()["p_meet"].to_numpy(dtype=float)
+    assert [t.get_text() for t in ax.texts] == [percent(v, 0, missing="n/a") for v in p]
 
 
 def test_every_chart_returns_an_axes_on_a_standalone_figure(result: RunResult) -> None:

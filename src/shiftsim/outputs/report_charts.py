@@ -1,0 +1,134 @@
+"""The charts of the report: which, in what order, under which section, with what caption.
+
+Long horizons keep the report the same size: service level is charted for
+the first target and the weakest others only (``MAX_SERVICE_LEVEL_CHARTS``),
+the day x hour map for the first and the worst target, and the arrivals for
+the average day and the busiest one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from shiftsim.analysis.results import RunResult
+from shiftsim.model.formats import percent
+from shiftsim.outputs import plotting
+from shiftsim.outputs.pages import Chart, chart
+
+__all__ = ["MAX_SERVICE_LEVEL_CHARTS", "ChartSection", "chart_sections"]
+
+MAX_SERVICE_LEVEL_CHARTS = 6
+"""Service-level charts in the report: the first target and the weakest others."""
+
+
+@dataclass(frozen=True)
+class ChartSection:
+    """A section of charts: its title, a note above them, the charts."""
+
+    title: str
+    charts: list[Chart]
+    note: str = ""
+
+
+def _key_targets(targets: pd.DataFrame) -> list[int]:
+    """The first target and the weakest of the others (lowest P(day meets goal))."""
+    if targets.empty:
+        return []
+    high = plotting.THRESHOLDS[1]
+    p = targets["p_meet"].to_numpy(dtype=float)
+    weak = [int(i) for i in np.argsort(np.nan_to_num(p, nan=2.0), kind="stable") if p[i] < high]
+    picked = [0] + [i for i in weak if i != 0]
+    return picked[:MAX_SERVICE_LEVEL_CHARTS]
+
+
+def chart_sections(result: RunResult, targets: pd.DataFrame) -> list[ChartSection]:
+    """Every chart, by section, in reading order."""
+    sc = result.scenario
+    low, high = (percent(t, 0) for t in plotting.THRESHOLDS)
+    out: list[ChartSection] = []
+    if not targets.empty:
+        out.append(ChartSection("Probability of meeting each target", [chart(
+            plotting.target_probabilities(result),
+            "Share of simulated days on which the day's service level reached the goal, over all "
+            "replications; whiskers: 95% confidence interval across replications. Green ≥ "
+            f"{high}, amber ≥ {low}, red below.",
+        )]))  # fmt: skip
+
+    busiest = _busiest_day(result)
+    load = [chart(plotting.arrivals_and_staff(result),
+                  "Bars: contacts offered per clock hour (arrivals and retries, before any bot), "
+                  "averaged over the horizon. Lines (right axis): agents rostered on duty, "
+                  "agents available after shrinkage, and agents busy.")]  # fmt: skip
+    if busiest is not None and sc.horizon.days > 1:
+        load.append(chart(plotting.arrivals_and_staff(result, day=busiest),
+                          f"The busiest day of the horizon ({busiest:%A %d %B %Y}), by "
+                          "contacts offered."))  # fmt: skip
+    out.append(ChartSection("Arrivals and agents on duty", load))
+    if not targets.empty:
+        out += _target_charts(result, targets)
+
+    waits = [
+        chart(plotting.wait_distribution(result, name),
+              "Wait percentiles (p50, p80, p90, p95) of answered contacts, averaged over days, "
+              "scaled by the share answered (hang-ups never are); dotted: at least that share "
+              "is answered by then. Stars: each target's wait limit and goal; a curve passing "
+              "above its star meets the target on average.")
+        for name in sc.channels
+    ]  # fmt: skip
+    out.append(ChartSection("Waits before first response", waits))
+    out.append(ChartSection("Backlog of deferrable work", [chart(
+        plotting.backlog_over_time(result),
+        "Async messages not yet picked up plus escalated cases answered by the department and "
+        "not yet closed by the front line; mean of replications with 95% CI.",
+    )]))  # fmt: skip
+    out.append(ChartSection("Occupancy by shift", [chart(
+        plotting.shift_occupancy(result),
+        "Busy time over time on duty (chats weighted by 1/concurrency) over the horizon, with "
+        "95% CI; the labels give the agents rostered on duty per day.",
+    )]))  # fmt: skip
+    return out
+
+
+def _target_charts(result: RunResult, targets: pd.DataFrame) -> list[ChartSection]:
+    """Service level over the horizon for the key targets, and their day x hour maps."""
+    days = result.scenario.horizon.days
+    per = "per day" if days > plotting.LONG_HORIZON_DAYS else "per interval and per day"
+    keys = _key_targets(targets)
+    sl = [
+        chart(plotting.service_level_over_time(result, k),
+              f"Service level {per} (mean of replications, 95% CI shaded) against the goal "
+              "(dashed). Shaded in yellow: dated events.")
+        for k in keys
+    ]  # fmt: skip
+    note = ""
+    if len(targets) > len(keys):
+        weak = f" and the {len(keys) - 1} weakest" if len(keys) > 1 else ""
+        note = f"Charted: the first target{weak}; the others are in the table and the chart above."
+
+    heat_keys = keys[:1]
+    p = targets["p_meet"].to_numpy(dtype=float)
+    worst = int(np.argmin(np.nan_to_num(p, nan=2.0)))
+    if worst != keys[0] and p[worst] < plotting.THRESHOLDS[1]:
+        heat_keys.append(worst)
+    heat = [
+        chart(plotting.meet_heatmap(result, k),
+              "Share of replications in which that hour's service level reached the goal. "
+              "Grey: no contact for this target in that hour.")
+        for k in heat_keys
+    ]  # fmt: skip
+    return [
+        ChartSection("Service level over the horizon", sl, note),
+        ChartSection("When are targets missed? Day × hour", heat),
+    ]
+
+
+def _busiest_day(result: RunResult) -> dt.date | None:
+    days = result.intervals("day")
+    if days.empty:
+        return None
+    total = days.groupby("start")["offered"].sum()
+    return pd.Timestamp(total.idxmax()).date()
