@@ -12,7 +12,7 @@ from shiftsim.model.loading import parse_scenario
 from shiftsim.model.names import PRIORITIES
 from shiftsim.model.scenario import Scenario
 from shiftsim.sim.arrivals import Calendar, Contacts
-from shiftsim.sim.engine import EngineResult, simulate
+from shiftsim.sim.engine import EngineResult, run_engine
 from shiftsim.sim.randomness import Source, stream
 from shiftsim.sim.replication import engine_rules
 from shiftsim.sim.roster import build_roster
@@ -84,7 +84,7 @@ def run_timeline(scenario: Scenario, rows: list[dict[str, Any]]) -> EngineResult
     roster = build_roster(scenario, -cal.warmup_days, cal.arrival_days + cal.drain_days, cal.end)
     channels, pools, departments = engine_rules(scenario)
     rng = stream(scenario.seed, 0, Source.RETRY)
-    return simulate(contacts_at(scenario, rows), channels, pools, departments, roster, cal.end, rng)
+    return run_engine(contacts_at(scenario, rows), channels, pools, departments, roster, cal.end, rng)
 
 
 @pytest.fixture

@@ -125,3 +125,73 @@ def test_paired_day_interval_is_never_degenerate() -> None:
     assert half == pytest.approx(1.959964 * np.sqrt(6) / 24)
     assert _paired_days_half(a, has, a, has) == pytest.approx(3 / 24)  # rule of three
     assert np.isnan(_paired_days_half(a, ~has, a, has))
+
+
+# -- pairing by replication index (interrupted compare) ---------------------------
+
+
+@pytest.fixture(scope="module")
+def small():
+    sc = shiftsim.load_scenario("tests/data/small_center.yaml", {"replications": 4})
+    return sc, sc.set("pools.agents.shifts.night.headcount", 4)
+
+
+def _interrupt_after(n: int):
+    """A progress callback that presses Ctrl-C once ``n`` replications have finished."""
+    calls = [0]
+
+    def progress(_: int, __: int) -> None:
+        calls[0] += 1
+        if calls[0] == n:
+            raise KeyboardInterrupt
+
+    return progress
+
+
+def test_interrupted_compare_compares_the_replications_every_plan_finished(small) -> None:
+    from rich.console import Console
+
+    from shiftsim.outputs.console import print_comparison
+
+    now, more = small
+    plans = {"now": now, "more": more, "day 13": now.set("pools.agents.shifts.day.headcount", 13)}
+    # Ctrl-C during the second plan, after its 2nd replication: 4 and 2 finished;
+    # the third plan then runs only those 2 (no other could be paired).
+    comp = shiftsim.compare(plans, progress=_interrupt_after(4 + 2))
+    assert [r.replications for r in comp.results.values()] == [4, 2, 2]
+    assert comp.replications == [0, 1]
+    assert comp.note == "compared on 2 of 4 replications finished by every plan"
+    # The same as a clean run of those replications.
+    clean = shiftsim.compare(plans, replications=2)
+    assert clean.note == ""
+    pd.testing.assert_frame_equal(comp.differences(), clean.differences())
+    pd.testing.assert_frame_equal(comp.targets(), clean.targets())
+    console = Console(record=True, width=160)
+    print_comparison(comp, console)
+    text = console.export_text()
+    assert "compared on 2 of 4 replications finished by every plan" in text
+    assert "2 replication(s) per plan" in text
+
+
+def test_plans_are_paired_by_replication_index_not_position(small) -> None:
+    from shiftsim.analysis.comparison import Comparison
+    from shiftsim.analysis.runner import run
+
+    now, more = small
+    a, b = run(now, replications=[0, 1, 2]), run(more, replications=[1, 2, 3])
+    comp = Comparison({"now": a, "more": b}, baseline="now", requested=4)
+    assert comp.replications == [1, 2]
+    assert comp.note == "compared on 2 of 4 replications finished by every plan"
+
+    def only(res, keep):
+        kept = [m for m in res.metrics if m.index in keep]
+        return shiftsim.RunResult.from_metrics(res.scenario, kept, len(keep))
+
+    expected = Comparison({"now": only(a, {1, 2}), "more": only(b, {1, 2})}, baseline="now")
+    pd.testing.assert_frame_equal(comp.differences(), expected.differences())
+    assert np.isfinite(comp.differences()["service_level_diff"]).all()
+    # Nothing in common: said plainly, not a numpy broadcasting error.
+    none = Comparison({"now": run(now, replications=[0]), "more": run(more, replications=[3])},
+                      baseline="now")  # fmt: skip
+    with pytest.raises(ValueError, match="no replication was finished by every plan"):
+        none.differences()

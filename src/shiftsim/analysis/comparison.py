@@ -7,6 +7,11 @@ replication ``r`` of plan A and of plan B serve the same customers. The
 difference between two plans is then estimated from the *paired* per-
 replication differences, whose variance is far smaller than that of two
 independent runs: the difference measured is the plans', not noise.
+
+Plans are paired by replication index, never by position: after an interrupted
+run (Ctrl-C) the plans may hold different replications, and only those every
+plan finished are compared (:attr:`Comparison.replications`, said in
+:attr:`Comparison.note`).
 """
 
 from __future__ import annotations
@@ -80,19 +85,54 @@ class Comparison:
     Attributes
     ----------
     results
-        One :class:`RunResult` per plan, by plan name.
+        One :class:`RunResult` per plan, by plan name, with every replication
+        it finished.
     baseline
         The plan differences are measured against.
+    requested
+        Replications asked of every plan (default: the most any plan was asked).
     """
 
     results: dict[str, RunResult]
     baseline: str
+    requested: int | None = None
+
+    @property
+    def replications(self) -> list[int]:
+        """Indices of the replications every plan finished: the only ones compared."""
+        sets = [{m.index for m in res.metrics} for res in self.results.values()]
+        return sorted(set.intersection(*sets)) if sets else []
+
+    @property
+    def note(self) -> str:
+        """``""``, or how many replications are compared when some plan did not finish all."""
+        asked = self.requested
+        if asked is None:
+            asked = max((res.requested for res in self.results.values()), default=0)
+        n = len(self.replications)
+        if n >= asked:
+            return ""
+        return f"compared on {n} of {asked} replications finished by every plan"
+
+    def paired(self, name: str) -> RunResult:
+        """Plan ``name``'s result on :attr:`replications` only (in index order)."""
+        res = self.results[name]
+        keep = set(self.replications)
+        if not keep:
+            raise ValueError("no replication was finished by every plan: nothing to compare")
+        if all(m.index in keep for m in res.metrics):
+            return res
+        kept = [m for m in res.metrics if m.index in keep]
+        return RunResult.from_metrics(res.scenario, kept, res.requested, res.wall_time)
 
     def targets(self) -> pd.DataFrame:
-        """Per plan and target: service level and P(day meets goal), with 95% CIs."""
+        """Per plan and target: service level and P(day meets goal), with 95% CIs.
+
+        On the replications every plan finished, like :meth:`differences`.
+        """
         frames = []
-        for name, res in self.results.items():
-            f = res.targets()
+        for name in self.results:
+            f = self.paired(name).targets()
             f.insert(0, "plan", name)
             frames.append(f)
         return pd.concat(frames, ignore_index=True)
@@ -108,15 +148,19 @@ class Comparison:
         The interval of a P(day meets goal) difference is never narrower than a
         McNemar-style interval from the paired days, so replications that all
         move by the same number of days do not give false certainty.
+
+        Replication ``r`` of a plan is paired with replication ``r`` of the
+        baseline; replications some plan did not finish are left out (see
+        :attr:`note`).
         """
-        base = self.results[self.baseline]
+        base = self.paired(self.baseline)
         b_sl, b_p, b_ok, b_has = _per_replication(base)
         rows = []
         labels = [t.label for t in base.scenario.resolved_targets]
-        for name, res in self.results.items():
+        for name in self.results:
             if name == self.baseline:
                 continue
-            sl, p, ok, has = _per_replication(res)
+            sl, p, ok, has = _per_replication(self.paired(name))
             for k, label in enumerate(labels):
                 row: dict[str, Any] = {"plan": name, "baseline": self.baseline, "target": label}
                 for key, a, b in (
@@ -162,6 +206,15 @@ def compare(
         Where replications run: an executor (see :func:`shiftsim.analysis.runner.executor_for`),
         or else ``workers`` local processes (1: in this process). Results do not
         depend on either.
+
+    If a plan's run is interrupted (Ctrl-C), the plans after it run only the
+    replications every plan so far finished, since no other can be paired.
+
+    Raises
+    ------
+    ValueError
+        Without plans, with an unknown baseline, with plans whose targets
+        differ, or when no replication was finished by every plan.
     """
     if executor is None and workers > 1:
         with executor_for(workers) as pool:
@@ -176,15 +229,25 @@ def compare(
     reps = replications or base.replications
     seed = base.seed if seed is None else seed
     labels = [(t.label, t.goal) for t in base.resolved_targets]
-    results: dict[str, RunResult] = {}
+    scenarios = {}
     for name in names:
         sc = plans[name].with_(replications=reps, seed=seed)
         if [(t.label, t.goal) for t in sc.resolved_targets] != labels:
             raise ValueError(
                 f"plan {name!r} has other targets than {baseline!r}: compare like with like"
             )
-        results[name] = run(sc, progress=progress, executor=executor)
-    return Comparison(results=results, baseline=baseline)
+        scenarios[name] = sc
+    results: dict[str, RunResult] = {}
+    indices = list(range(reps))
+    for name, sc in scenarios.items():
+        res = run(sc, progress=progress, executor=executor, replications=indices)
+        results[name] = res
+        finished = {m.index for m in res.metrics}
+        indices = [r for r in indices if r in finished]
+    comparison = Comparison(results=results, baseline=baseline, requested=reps)
+    if not comparison.replications:
+        raise ValueError("interrupted before every plan finished a replication: nothing to compare")
+    return comparison
 
 
 def sweep(
@@ -199,7 +262,8 @@ def sweep(
     """Run ``scenario`` with ``param`` (a dotted path) set to each value, on common random numbers.
 
     Returns one row per value and target with the service level and the
-    probability of a day meeting the goal, each with its 95% interval; see
+    probability of a day meeting the goal, each with its 95% interval, on the
+    replications every value finished; see
     :func:`shiftsim.outputs.plotting.sweep_chart` for the chart.
     """
     values = list(values)
@@ -207,8 +271,8 @@ def sweep(
     comp = compare(plans, replications=replications, executor=executor, progress=progress,
                    workers=workers)  # fmt: skip
     frames = []
-    for v, (_, res) in zip(values, comp.results.items(), strict=True):
-        f = res.targets()
+    for v, name in zip(values, comp.results, strict=True):
+        f = comp.paired(name).targets()
         f.insert(0, "value", v)
         f.insert(0, "param", param)
         frames.append(f)

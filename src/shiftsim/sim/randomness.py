@@ -4,7 +4,9 @@ Replication ``r`` draws source ``s`` for key ``k`` (usually a channel name) from
 ``SeedSequence(seed, spawn_key=(r, s, crc32(k)))``. Streams therefore do not
 depend on the number of worker processes, on the order in which channels are
 written, or on staffing: two plans run with the same seed see the same
-customers with the same needs (common random numbers).
+customers with the same needs (common random numbers), and agent ``k`` of a
+shift is absent on the same days in both (the absence stream is keyed by pool
+and shift).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Source(IntEnum):
     BOT = 7
     ESCALATION = 8
     RETRY = 9
+    ABSENCE = 10  # keyed by pool and shift: who is away on which day
 
 
 def stream(seed: int, replication: int, source: Source, key: str = "") -> np.random.Generator:
