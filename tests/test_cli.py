@@ -69,16 +69,16 @@ def without_wall_time(output: str) -> str:
 
 
 def service_levels(output: str, labels: list[str]) -> list[str]:
-    """The 'service level' cell of each target's row in the report."""
+    """The 'service level' cell of each target's row in the report's period table."""
     out = []
     for label in labels:
         rows = [line for line in output.splitlines() if f" {label} " in line]
-        assert len(rows) == 1, (label, rows)
-        cells = [c.strip() for c in re.split(r"[│|]", rows[0]) if c.strip()]
-        assert cells[0] == label
-        assert re.fullmatch(r"\d+\.\d%", cells[1]), cells  # goal
-        assert re.match(r"\d+\.\d% ", cells[2]), cells  # service level with its CI
-        out.append(cells[2])
+        assert len(rows) == 2, (label, rows)  # the targets table, then the period table
+        first, cells = (re.split(r"\s{2,}", row.strip()) for row in rows)
+        assert first[0] == cells[0] == label
+        assert re.fullmatch(r"\d+\.\d%", first[1]), first  # goal
+        assert re.match(r"\d+\.\d% ", cells[-1]), cells  # service level with its CI
+        out.append(cells[-1])
     return out
 
 

@@ -16,12 +16,19 @@ Definitions (also in the README):
   front line closes the escalated case. A customer who gave up and never came
   back misses. ``simple`` cases need no escalation, ``complex`` ones do.
 * The **service level** of a target on a day is met / eligible contacts of that
-  day; a day *meets* the target when its service level reaches the goal.
+  day; a day *meets* the target when its service level reaches the goal
+  (:func:`meets`, the one place that rule is written).
+* **Periods** (``reporting.periods``) are clock windows of the day; a contact
+  belongs to the period in which it arrived, and a period across midnight
+  (``['22:00', '06:00']``) to the day it starts on. The same rule judges a
+  (day, period) pair on the period's contacts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -32,11 +39,30 @@ from shiftsim.model.scenario import Scenario, Target
 from shiftsim.sim.records import Outcome
 from shiftsim.sim.replication import Replication
 
-__all__ = ["PERCENTILES", "ReplicationMetrics", "check_target", "measure", "target_outcomes"]
+__all__ = [
+    "KPIS",
+    "PERCENTILES",
+    "TARGET_FIELDS",
+    "ReplicationMetrics",
+    "check_target",
+    "measure",
+    "meets",
+    "period_counts",
+    "target_outcomes",
+]
 
 
 PERCENTILES: tuple[float, ...] = (50.0, 80.0, 90.0, 95.0)
 """Wait percentiles reported per interval and per day."""
+
+KPIS: tuple[str, ...] = ("all", "targets")
+"""What :func:`measure` computes: everything, or only the target counts a search needs."""
+
+TARGET_FIELDS: tuple[str, ...] = ("target_eligible", "target_met", "period_eligible", "period_met")
+"""The arrays a ``kpis="targets"`` measurement fills; every other array is left empty."""
+
+GOAL_TOLERANCE = 1e-12
+"""Slack on the goal, so that 9 met of 10 eligible reaches a goal of 0.9 despite rounding."""
 
 
 @dataclass(frozen=True)
@@ -45,12 +71,16 @@ class ReplicationMetrics:
 
     ``iv`` arrays are per reporting interval of the horizon
     (``scenario.reporting.interval``); ``[.., channel, priority]`` axes follow
-    the scenario's channel order and ``PRIORITIES``.
+    the scenario's channel order and ``PRIORITIES``; ``period`` axes follow
+    ``scenario.reporting.periods``. With ``kpis="targets"`` only
+    :data:`TARGET_FIELDS` are filled, every other array is empty.
     """
 
     index: int
     target_eligible: np.ndarray  # [target, day]
     target_met: np.ndarray  # [target, day]
+    period_eligible: np.ndarray  # [target, day, period] by the day the period starts on
+    period_met: np.ndarray  # [target, day, period]
     offered: np.ndarray  # [channel] attempts arriving in the horizon
     customers: np.ndarray  # [channel] first attempts
     bot_offered: np.ndarray  # [channel]
@@ -78,13 +108,12 @@ class ReplicationMetrics:
     iv_wait_pct: np.ndarray  # [interval, channel, priority, PERCENTILES] NaN if none answered
     day_wait_pct: np.ndarray  # [day, channel, priority, PERCENTILES]
     iv_busy: np.ndarray  # [interval, shift] agent-seconds
-    iv_on_duty: (
-        np.ndarray
-    )  # [interval, shift] agent-seconds present (rostered after shrinkage + overtime)
+    iv_on_duty: np.ndarray  # [interval, shift] agent-seconds present, overtime included
     iv_backlog: np.ndarray  # [interval, channel] deferrable items waiting at the interval's end
     # -- for `shiftsim check`: each waiting channel against its tightest target ---
     check_eligible: np.ndarray  # [channel, hour of day]
     check_met: np.ndarray  # [channel, hour of day]
+    kpis: str = "all"  # what was computed (see KPIS)
 
 
 def target_outcomes(
@@ -155,6 +184,65 @@ def check_target(name: str, scenario: Scenario) -> Target | None:
     )  # fmt: skip
 
 
+def meets(met: np.ndarray, eligible: np.ndarray, goal: float | np.ndarray) -> np.ndarray:
+    """Whether a service level ``met / eligible`` reaches ``goal`` (the one rule for it).
+
+    Element-wise on counts of a day, a period, an interval or the whole
+    horizon; ``False`` where nothing is eligible (there is nothing to judge).
+    """
+    met = np.asarray(met, dtype=float)
+    eligible = np.asarray(eligible, dtype=float)
+    return (eligible > 0) & (met >= (np.asarray(goal) - GOAL_TOLERANCE) * eligible)
+
+
+def period_counts(
+    arrival: np.ndarray,
+    ok: np.ndarray,
+    start: float,
+    days: int,
+    windows: Sequence[tuple[float, float]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Eligible and met contacts per ``[day, window]`` of a horizon of ``days`` days.
+
+    Parameters
+    ----------
+    arrival, ok
+        Each contact's arrival (simulation seconds; time 0 is a midnight) and
+        whether it met the target.
+    start
+        The horizon's first midnight.
+    windows
+        Clock windows ``(start, end)`` in seconds after midnight; ``(0, DAY)``
+        is the whole day. A contact belongs to a window in which it arrived;
+        a window across midnight (start > end) belongs to the day it starts
+        on, so a contact at 01:00 counts for the window that opened the
+        evening before, and windows that opened before the horizon are left
+        out. Overlapping windows each count the contact.
+    """
+    rel = np.asarray(arrival, dtype=float) - start
+    day = np.floor(rel / DAY).astype(np.int64)
+    clock = rel - day * DAY
+    ok = np.asarray(ok, dtype=bool)
+    n = len(windows)
+    cells, hits = [], []
+    for w, (lo, hi) in enumerate(windows):
+        if lo < hi:
+            inside = (clock >= lo) & (clock < hi)
+            opened = day
+        else:
+            early = clock < hi
+            inside = early | (clock >= lo)
+            opened = day - early
+        inside &= (opened >= 0) & (opened < days)
+        cells.append(opened[inside] * n + w)
+        hits.append(ok[inside])
+    cell = np.concatenate(cells) if cells else np.zeros(0, dtype=np.int64)
+    hit = np.concatenate(hits) if hits else np.zeros(0, dtype=bool)
+    eligible = np.bincount(cell, minlength=days * n).reshape(days, n)
+    met = np.bincount(cell[hit], minlength=days * n).reshape(days, n)
+    return eligible, met
+
+
 def _priority_vip(target: Target, priority: np.ndarray, vip: np.ndarray) -> np.ndarray:
     sel = np.ones(len(priority), dtype=bool)
     if target.priority != "all":
@@ -164,29 +252,45 @@ def _priority_vip(target: Target, priority: np.ndarray, vip: np.ndarray) -> np.n
     return sel
 
 
-def measure(rep: Replication, scenario: Scenario) -> ReplicationMetrics:
-    """Compute every KPI of one replication from its raw records."""
+def measure(rep: Replication, scenario: Scenario, kpis: str = "all") -> ReplicationMetrics:
+    """Compute the KPIs of one replication from its raw records.
+
+    ``kpis="targets"`` computes only the target counts per day and period
+    (:data:`TARGET_FIELDS`: what judging targets and a staffing search need)
+    and skips intervals, percentiles, agent time and backlog.
+    """
+    if kpis not in KPIS:
+        raise ValueError(f"kpis must be one of {', '.join(map(repr, KPIS))} (got {kpis!r})")
     log, cal, roster = rep.result.log, rep.calendar, rep.roster
     days = cal.days
     step = scenario.reporting.interval
     n_iv = int(round(days * DAY / step))
     t0, t1 = cal.report_start, cal.report_end
     targets = scenario.resolved_targets
+    # The whole day is window 0, so day and period counts come from one function.
+    windows = [(0.0, DAY), *scenario.reporting.periods.values()]
 
     def bins(t: np.ndarray, size: float, n: int) -> np.ndarray:
         return np.minimum(((t - t0) // size).astype(np.int64), n - 1)
 
-    eligible = np.zeros((len(targets), days), dtype=np.int64)
-    met = np.zeros((len(targets), days), dtype=np.int64)
+    counts = np.zeros((2, len(targets), days, len(windows)), dtype=np.int64)
     iv_eligible = np.zeros((len(targets), n_iv), dtype=np.int64)
     iv_met = np.zeros((len(targets), n_iv), dtype=np.int64)
     for k, t in enumerate(targets):
         arrival, ok, _ = target_outcomes(t, rep, scenario)
-        day, iv = bins(arrival, DAY, days), bins(arrival, step, n_iv)
-        eligible[k] = np.bincount(day, minlength=days)
-        met[k] = np.bincount(day[ok], minlength=days)
-        iv_eligible[k] = np.bincount(iv, minlength=n_iv)
-        iv_met[k] = np.bincount(iv[ok], minlength=n_iv)
+        counts[0, k], counts[1, k] = period_counts(arrival, ok, t0, days, windows)
+        if kpis == "all":
+            iv = bins(arrival, step, n_iv)
+            iv_eligible[k] = np.bincount(iv, minlength=n_iv)
+            iv_met[k] = np.bincount(iv[ok], minlength=n_iv)
+    eligible, met = (np.ascontiguousarray(c[:, :, 0]) for c in counts)
+    period_eligible, period_met = (np.ascontiguousarray(c[:, :, 1:]) for c in counts)
+    if kpis == "targets":
+        only: dict[str, Any] = {f.name: np.zeros(0) for f in fields(ReplicationMetrics)}
+        only.update(index=rep.index, n_contacts=len(log), kpis=kpis, target_eligible=eligible,
+                    target_met=met, period_eligible=period_eligible,
+                    period_met=period_met)  # fmt: skip
+        return ReplicationMetrics(**only)
 
     nch = len(scenario.channels)
     npr = len(PRIORITIES)
@@ -255,7 +359,7 @@ def measure(rep: Replication, scenario: Scenario) -> ReplicationMetrics:
     iv_on_duty = np.zeros((n_iv, n_shifts))
     for j in range(n_shifts):
         sel = duty_shift == j
-        # Present: rostered time after shrinkage plus overtime (finishing a contact).
+        # Present: duty of agents not absent, after shrinkage, plus overtime (finishing a contact).
         iv_on_duty[:, j] = _time_in_bins(
             roster.duty_start[sel], leave[sel], np.ones(sel.sum()), edges
         )
@@ -290,6 +394,8 @@ def measure(rep: Replication, scenario: Scenario) -> ReplicationMetrics:
         index=rep.index,
         target_eligible=eligible,
         target_met=met,
+        period_eligible=period_eligible,
+        period_met=period_met,
         offered=per_channel(np.ones(len(log), bool)),
         customers=per_channel(first),
         bot_offered=per_channel(bot_used),

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from shiftsim.analysis.metrics import ReplicationMetrics, measure
+from shiftsim.analysis.metrics import KPIS, ReplicationMetrics, measure
 from shiftsim.analysis.results import RunResult
 from shiftsim.model.scenario import Scenario
 from shiftsim.sim.replication import run_replication
@@ -28,12 +28,15 @@ Progress = Callable[[int, int], None]
 
 
 def replicate(
-    scenario: Scenario, index: int, keep_log: bool = False
+    scenario: Scenario, index: int, keep_log: bool = False, kpis: str = "all"
 ) -> tuple[ReplicationMetrics, dict[str, np.ndarray] | None]:
-    """Simulate replication ``index``; return its KPIs and, if asked, its contact log columns."""
+    """Simulate replication ``index``; return its KPIs and, if asked, its contact log columns.
+
+    ``kpis`` as in :func:`shiftsim.analysis.metrics.measure`.
+    """
     rep = run_replication(scenario, index)
     log = rep.result.log.as_dict() if keep_log else None
-    return measure(rep, scenario), log
+    return measure(rep, scenario, kpis), log
 
 
 def default_workers() -> int:
@@ -92,6 +95,7 @@ def run(
     on_replication: Callable[[ReplicationMetrics, dict[str, np.ndarray] | None], None]
     | None = None,
     keep_logs: bool = False,
+    kpis: str = "all",
 ) -> RunResult:
     """Run the scenario's replications and collect their KPIs.
 
@@ -112,10 +116,17 @@ def run(
         they arrive).
     keep_logs
         Ship each replication's contact log back to ``on_replication``.
+    kpis
+        ``"all"`` (every table), or ``"targets"``: only the target counts per
+        day and period that :meth:`RunResult.requirements` and
+        :meth:`RunResult.targets` need (for searches that evaluate many plans);
+        the other tables of such a result raise ``ValueError``.
 
     On Ctrl-C the replications already finished are kept, pending ones are
     cancelled, and the result is marked as interrupted.
     """
+    if kpis not in KPIS:
+        raise ValueError(f"kpis must be one of {', '.join(map(repr, KPIS))} (got {kpis!r})")
     indices = list(range(scenario.replications)) if replications is None else replications
     total = len(indices)
     started = time.perf_counter()
@@ -131,9 +142,9 @@ def run(
     try:
         if executor is None:
             for r in indices:
-                finished(*replicate(scenario, r, keep_logs))
+                finished(*replicate(scenario, r, keep_logs, kpis))
         else:
-            futures = [executor.submit(replicate, scenario, r, keep_logs) for r in indices]
+            futures = [executor.submit(replicate, scenario, r, keep_logs, kpis) for r in indices]
             try:
                 for fut in as_completed(futures):
                     finished(*fut.result())
@@ -155,6 +166,7 @@ def simulate(
     workers: int = 1,
     scheduler: str | None = None,
     progress: Progress | None = None,
+    kpis: str = "all",
 ) -> RunResult:
     """Simulate a scenario and return its results (the notebook entry point).
 
@@ -168,6 +180,9 @@ def simulate(
         Local worker processes (1: in this process). Results do not depend on it.
     scheduler
         Address of a Dask scheduler to run the replications on.
+    kpis
+        ``"all"`` (default), or ``"targets"`` to compute only what
+        ``requirements()`` and ``targets()`` need (see :func:`run`).
     """
     changes: dict[str, Any] = {}
     if replications is not None:
@@ -177,4 +192,4 @@ def simulate(
     if changes:
         scenario = scenario.with_(**changes)
     with executor_for(workers, scheduler) as executor:
-        return run(scenario, progress=progress, executor=executor)
+        return run(scenario, progress=progress, executor=executor, kpis=kpis)

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -38,6 +39,7 @@ __all__ = [
     "Rotation",
     "Scenario",
     "Shift",
+    "Staffing",
     "Target",
     "Volume",
 ]
@@ -244,13 +246,17 @@ class Pool(_Model):
     """A group of agents with the same skills, spread across shifts.
 
     Shifts named ``day``, ``evening`` and ``night`` default to 08:00-18:00,
-    18:00-24:00 and 00:00-08:00.
+    18:00-24:00 and 00:00-08:00. ``shrinkage`` is the share of duty time
+    present agents spend away (breaks, training); ``absence`` the probability
+    that a rostered agent misses a whole day (sickness, short-notice leave),
+    drawn at random per agent and day.
     """
 
     channels: tuple[str, ...] = Field(min_length=1)
     takes_vip: bool = True
     senior: bool = False
     shrinkage: float = Field(default=0.0, ge=0, lt=1)
+    absence: float = Field(default=0.0, ge=0, lt=1)  # chance a rostered agent misses a day
     rotation: Rotation = Rotation()
     shifts: dict[str, Shift] = Field(min_length=1)
 
@@ -308,6 +314,9 @@ class Target(_Model):
     vip: bool | None = None
     business_hours: tuple[ClockTime, ClockTime] | None = None
     off_hours_by: ClockTime | None = None
+    per: Literal["period", "day", "horizon"] = "period"
+    confidence: float | None = Field(default=None, gt=0, lt=1)
+    periods: tuple[str, ...] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
     def _consistent(self) -> Target:
@@ -315,6 +324,15 @@ class Target(_Model):
             raise ValueError("cases (simple/complex) applies to resolution targets only")
         if (self.business_hours is None) != (self.off_hours_by is None):
             raise ValueError("business_hours and off_hours_by go together")
+        if self.periods is not None and self.per != "period":
+            raise ValueError(f"periods applies to per: period only (got per: {self.per})")
+        if self.confidence is not None and self.per == "horizon":
+            raise ValueError(
+                "confidence applies to per: period or day; a per: horizon target holds when "
+                f"the horizon's service level reaches the goal (got confidence: {self.confidence})"
+            )
+        if self.periods is not None and len(set(self.periods)) < len(self.periods):
+            raise ValueError(f"periods are named twice (got {list(self.periods)})")
         return self
 
     @property
@@ -335,11 +353,49 @@ class Target(_Model):
         return text
 
 
+def _period_pair(value: Any) -> Any:
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ValueError(f"a period is [start, end], such as ['22:00', '06:00'] (got {value!r})")
+    return value
+
+
+def _period_window(value: tuple[float, float]) -> tuple[float, float]:
+    start, end = value
+    window = f"['{_clock_text(start)}', '{_clock_text(end)}']"
+    if start >= DAY:
+        raise ValueError(f"a period starts before '24:00'; write '00:00' (got {window})")
+    if start == end:
+        raise ValueError(
+            f"a period cannot start and end at the same time; for the whole day write "
+            f"['00:00', '24:00'] (got {window})"
+        )
+    return value
+
+
+PeriodWindow = Annotated[
+    tuple[ClockTime, ClockTime], BeforeValidator(_period_pair), AfterValidator(_period_window)
+]
+"""A clock window of the day, ``['08:00', '18:00']``; ``['22:00', '06:00']`` spans midnight."""
+
+DEFAULT_PERIODS: dict[str, tuple[float, float]] = {
+    "night": (0.0, 8 * HOUR),
+    "day": (8 * HOUR, 18 * HOUR),
+    "evening": (18 * HOUR, 24 * HOUR),
+}
+"""Periods of the day targets are judged in by default: the shifts of DOMAIN.md."""
+
+
 class Reporting(_Model):
-    """How results are cut and counted (the debatable KPI choices)."""
+    """How results are cut and counted (the debatable KPI choices).
+
+    ``periods`` are named clock windows of the day (``['22:00', '06:00']`` runs
+    across midnight and belongs to the day it starts on); targets with
+    ``per: period`` are judged in each of them.
+    """
 
     interval: Duration = 3600.0
     short_abandon: Duration = 0.0
+    periods: dict[str, PeriodWindow] = Field(default=DEFAULT_PERIODS, min_length=1)
 
     @field_validator("interval")
     @classmethod
@@ -349,6 +405,47 @@ class Reporting(_Model):
                 f"interval must divide a day and be at least 5min, e.g. '15min', '30min', '1h' "
                 f"(got {format_duration(v)})"
             )
+        return v
+
+    @field_validator("periods")
+    @classmethod
+    def _names(cls, v: dict[str, tuple[float, float]]) -> dict[str, tuple[float, float]]:
+        for name in v:
+            if not name.strip():
+                raise ValueError(f"a period needs a name (got {name!r})")
+        return v
+
+
+class Staffing(_Model):
+    """How sure a plan must be, and what ``shiftsim staff`` may change.
+
+    ``confidence`` is the probability each target's periods must reach.
+    ``change`` lists the shifts (``pool.shift``) whose headcount the search may
+    change (default: every shift); ``bounds`` gives ``[low, high]`` headcounts
+    per shift (default 0 to three times today's, at least today's + 30);
+    ``cost`` the cost of one agent on a shift (default: the shift's paid hours,
+    so that cost is agent-hours per day of the pattern).
+    """
+
+    confidence: float = Field(default=0.9, gt=0, lt=1)
+    change: tuple[str, ...] | None = None
+    bounds: dict[str, tuple[int, int]] = {}
+    cost: dict[str, float] = {}
+
+    @field_validator("bounds")
+    @classmethod
+    def _ordered(cls, v: dict[str, tuple[int, int]]) -> dict[str, tuple[int, int]]:
+        for name, (lo, hi) in v.items():
+            if not 0 <= lo <= hi <= 100_000:
+                raise ValueError(f"{name}: bounds need 0 <= low <= high (got [{lo}, {hi}])")
+        return v
+
+    @field_validator("cost")
+    @classmethod
+    def _positive(cls, v: dict[str, float]) -> dict[str, float]:
+        for name, c in v.items():
+            if not (c > 0 and c < 1e9):
+                raise ValueError(f"{name}: a cost must be a positive number (got {c})")
         return v
 
 
@@ -366,6 +463,7 @@ class Scenario(_Model):
     events: tuple[Event, ...] = ()
     targets: tuple[Target, ...] | None = None
     reporting: Reporting = Reporting(interval="1h", short_abandon="0s")  # type: ignore[arg-type]
+    staffing: Staffing = Staffing()
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -465,11 +563,29 @@ def reference_problems(data: Any) -> list[Problem]:
             if ch_name not in channels:
                 problems.append(Problem(path=f"events.{i}.channels",
                                         message=f"unknown channel (got {ch_name!r})"))  # fmt: skip
+    reporting = mapping(data.get("reporting"))
+    periods = reporting.get("periods", DEFAULT_PERIODS)
+    shifts = {
+        f"{p}.{s}" for p, pool in mapping(data.get("pools")).items()
+        for s in mapping(mapping(pool).get("shifts"))
+    }  # fmt: skip
+    staffing = mapping(data.get("staffing"))
+    for key in ("change", "bounds", "cost"):
+        for name in staffing.get(key) or ():
+            if isinstance(name, str) and name not in shifts:
+                message = f"unknown shift, write pool.shift (got {name!r})"
+                problems.append(Problem(path=f"staffing.{key}", message=message))
     for i, t in enumerate(items(data.get("targets"))):
         ch_name = mapping(t).get("channel")
         if isinstance(ch_name, str) and ch_name not in channels:
             problems.append(Problem(path=f"targets.{i}.channel",
                                     message=f"unknown channel (got {ch_name!r})"))  # fmt: skip
+        for name in items(mapping(t).get("periods")):
+            if isinstance(periods, dict) and isinstance(name, str) and name not in periods:
+                known = ", ".join(map(str, periods))
+                problems.append(Problem(path=f"targets.{i}.periods",
+                                        message=f"unknown period (got {name!r}); "
+                                                f"reporting.periods has {known}"))  # fmt: skip
     return problems
 
 
@@ -516,6 +632,8 @@ def _clock_and_durations_to_text(data: Any) -> Any:
         if isinstance(node, list):
             if key in ("hours", "business_hours") and node and isinstance(node[0], float | int):
                 return [clock(v) for v in node]
+            if parent == "periods" and node and isinstance(node[0], float | int):
+                return [clock(v) for v in node]  # reporting.periods.NAME
             if key == "values":
                 return [format_duration(v) for v in node]
             return [walk(v, key, parent) for v in node]

@@ -4,25 +4,24 @@ from __future__ import annotations
 
 import math
 
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from shiftsim.analysis.comparison import Comparison
 from shiftsim.analysis.results import RunResult
+from shiftsim.model.formats import percent, percent_ci
 
 __all__ = ["print_comparison", "print_report"]
 
 
 def _pct(x: float) -> str:
-    return "-" if math.isnan(x) else f"{100 * x:.1f}%"
+    # The shared rule, in plain ASCII for any terminal.
+    return percent(x, missing="-")
 
 
 def _pct_ci(m: float, lo: float, hi: float) -> str:
-    if math.isnan(m):
-        return "-"
-    if math.isnan(lo):
-        return f"{100 * m:.1f}% (no CI)"
-    return f"{100 * m:.1f}% ({100 * lo:.1f}-{100 * hi:.1f})"
+    return percent_ci(m, lo, hi, missing="-", dash="-")
 
 
 def _num_ci(m: float, lo: float, hi: float, fmt: str = "{:.0f}") -> str:
@@ -54,30 +53,7 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
     if result.replications < 2:
         console.print("[yellow]One replication: no confidence interval can be given.[/yellow]")
 
-    t = Table(title="Response targets (95% confidence intervals across replications)")
-    for col, just in (
-        ("target", "left"), ("goal", "right"), ("service level", "right"),
-        ("P(day meets goal)", "right"), ("contacts/rep", "right"),
-    ):  # fmt: skip
-        t.add_column(col, justify=just)  # type: ignore[arg-type]
-    for _, row in result.targets().iterrows():
-        p = row["p_meet"]
-        style = "green" if p >= 0.9 else "yellow" if p >= 0.5 else "red"
-        t.add_row(
-            row["target"],
-            _pct(row["goal"]),
-            _pct_ci(row["service_level"], row["service_level_low"], row["service_level_high"]),
-            f"[{style}]"
-            + _pct_ci(row["p_meet"], row["p_meet_low"], row["p_meet_high"])
-            + f"[/{style}]",
-            f"{row['contacts_per_rep']:.0f}",
-        )
-    console.print(t)
-    console.print(
-        "P(day meets goal): share of a replication's days on which the day's service level "
-        "reached the goal, averaged over replications.",
-        style="dim",
-    )
+    _print_targets(result, console)
 
     c = Table(title="Channels")
     for col in ("channel", "offered/rep", "bot containment", "abandonment", "ASA (s)",
@@ -116,6 +92,78 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
     console.print(s)
 
 
+_VERDICT_STYLE = {"likely met": "green", "at risk": "yellow", "missed": "red"}
+_VERDICT_MARK = {"likely met": "✓", "at risk": "?", "missed": "✗"}
+
+
+def _styled(text: str, verdict: str) -> str:
+    style = _VERDICT_STYLE.get(verdict, "dim")
+    return f"[{style}]{text}[/{style}]"
+
+
+def _cell(text: str, verdict: str | None) -> str:
+    """A period-table cell: marked and coloured when the target is judged on it."""
+    if verdict is None:
+        return f"[dim]{text}[/dim]"
+    return _styled(f"{text} {_VERDICT_MARK.get(verdict, ' ')}", verdict)
+
+
+def _interval(lo: float, hi: float) -> str:
+    """The 95% interval of a share alone, compact: ``0-44%``."""
+    if math.isnan(lo) or math.isnan(hi):
+        return "no CI"
+    return f"{100 * lo:.0f}-{100 * hi:.0f}%"
+
+
+def _print_targets(result: RunResult, console: Console) -> None:
+    """Each target's status on its worst period, then P(period meets goal) per period."""
+    targets = result.targets()
+    req = result.requirements()
+    compact = {"box": box.SIMPLE_HEAD, "show_edge": False}
+    t = Table(title="Response targets, each judged on its worst period", **compact)  # type: ignore[arg-type]
+    for col in ("target", "goal", "status (worst period)", "95% CI"):
+        t.add_column(col, justify="right" if col in ("goal", "95% CI") else "left")
+    for _, row in targets.iterrows():
+        t.add_row(
+            row["target"],
+            _pct(row["goal"]),
+            _styled(row["status"], row["verdict"]),
+            _interval(row["worst_low"], row["worst_high"]),
+        )
+    console.print(t)
+
+    periods = list(result.scenario.reporting.periods)
+    p = Table(title="P(period meets goal) per target and period", **compact)  # type: ignore[arg-type]
+    p.add_column("target", justify="left")
+    for col in (*periods, "whole day", "service level"):
+        p.add_column(col, justify="right")
+    for k, row in targets.iterrows():
+        judged = {(r.per, r.period): r for r in req[req["target_index"] == k].itertuples()}
+        cells = []
+        for name in periods:
+            r = judged.get(("period", name))
+            cells.append(_cell(percent(r.value, 0) if r else "-", r.verdict if r else None))
+        r = judged.get(("day", "day"))
+        cells.append(_cell(percent(row["p_meet"], 0, missing="-"), r.verdict if r else None))
+        sl = _pct_ci(row["service_level"], row["service_level_low"], row["service_level_high"])
+        r = judged.get(("horizon", "horizon"))
+        cells.append(_cell(sl, r.verdict if r else None))
+        p.add_row(row["target"], *cells)
+    console.print(p)
+    confidence = percent(result.scenario.staffing.confidence, 0)
+    console.print(
+        "P(period meets goal): share of simulated days on which the contacts arriving in that "
+        "period reached the goal (mean over replications). Targets are judged per period "
+        "(default), per day or on the horizon's service level, against their confidence "
+        f"(default staffing.confidence, {confidence}); a mark shows what is judged: "
+        "✓ likely met (the 95% CI clears it), ? at risk (the CI straddles it), "
+        "✗ missed (the CI lies below).",
+        style="dim",
+    )
+    for label, period, reason in req.attrs.get("skipped", []):
+        console.print(f"Not judged: {label}, {period}: {reason}.", style="yellow")
+
+
 def print_comparison(comparison: Comparison, console: Console | None = None) -> None:
     """Print plans side by side and their paired differences with the baseline."""
     console = console or Console()
@@ -125,10 +173,12 @@ def print_comparison(comparison: Comparison, console: Console | None = None) -> 
     first = comparison.results[base]
     sc = first.scenario
     console.print(
-        f"Baseline [bold]{base}[/bold]; {first.replications} replication(s) per plan, "
+        f"Baseline [bold]{base}[/bold]; {len(comparison.replications)} replication(s) per plan, "
         f"seed {sc.seed}, "
         "common random numbers (the same customers in every plan)."
     )
+    if comparison.note:
+        console.print(f"[yellow]Interrupted: {comparison.note}.[/yellow]")
     targets = comparison.targets()
     diffs = comparison.differences()
     for plan in comparison.results:

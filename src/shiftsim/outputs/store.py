@@ -4,7 +4,8 @@ Layout of ``DIR``::
 
     metadata.json          status (complete / interrupted), seed, versions, hash, timing
     scenario.yaml          the scenario as run, every default filled in
-    targets.csv            per target: service level, P(day meets goal), with CIs
+    targets.csv            per target: service level, P(day meets goal), worst period, status
+    requirements.csv       per judged target x period: P(period meets goal), CI, required, met
     channels.csv, shifts.csv
     intervals.{parquet,csv}        per interval x channel x priority (volumes, waits)
     days.{parquet,csv}             the same per day
@@ -30,7 +31,7 @@ import os
 import platform
 import shutil
 import time
-from dataclasses import fields
+from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
 
@@ -240,7 +241,8 @@ class ResultsFolder:
 
 def write_tables(result: RunResult, folder: Path, fmt: str) -> None:
     """Write the summary and per-interval tables of a result into ``folder``."""
-    for name, frame in (("targets", result.targets()), ("channels", _flatten(result.channels())),
+    for name, frame in (("targets", result.targets()), ("requirements", result.requirements()),
+                        ("channels", _flatten(result.channels())),
                         ("shifts", _flatten(result.shifts()))):  # fmt: skip
         _write_atomic(folder / f"{name}.csv", lambda p, f=frame: f.to_csv(p, index=False))
     _write_table(result.intervals(), folder / "intervals", fmt)
@@ -280,12 +282,28 @@ def _read_meta(folder: Path) -> dict[str, Any]:
         return {}
 
 
+# Arrays that folders written before per-period targets lack: loaded as empty
+# (no period), so those folders still load and judge targets per day.
+_ADDED_LATER = ("period_eligible", "period_met")
+
+
 def _load_metrics(path: Path) -> ReplicationMetrics:
     with np.load(path) as data:
         kwargs: dict[str, Any] = {}
+        missing = []
         for f in fields(ReplicationMetrics):
-            v = data[f.name]
-            kwargs[f.name] = int(v) if v.ndim == 0 else v
+            if f.name in data:
+                v = data[f.name]
+                kwargs[f.name] = v.item() if v.ndim == 0 else v
+            elif f.name in _ADDED_LATER and "target_eligible" in data:
+                kwargs[f.name] = np.zeros((*data["target_eligible"].shape, 0), dtype=np.int64)
+            elif f.default is MISSING:
+                missing.append(f.name)
+    if missing:
+        raise OutputError(
+            f"{path}: written by another version of shiftsim, without {', '.join(missing)}; "
+            "run the scenario again into a new folder"
+        )
     return ReplicationMetrics(**kwargs)
 
 

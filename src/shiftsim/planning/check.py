@@ -252,6 +252,13 @@ def _reasons(
             f"shrinkage ({', '.join(f'{k} {v:.0%}' for k, v in shrinkage.items())}) is taken "
             "in blocks; the hourly average hides who is away when"
         )
+    absence = {pname: p.absence for pname, p in pools.items() if p.absence > 0}
+    if absence:
+        common.append("absence")
+        notes["absence"] = (
+            f"absence ({', '.join(f'{k} {v:.0%}' for k, v in absence.items())}) is drawn "
+            "agent by agent and day; the planner takes off its expected share every hour"
+        )
     shifts = [i for i, (pname, _) in enumerate(roster.shift_names) if pname in pools]
     on_duty = roster.on_duty_by_day[days][:, shifts].sum(axis=1)
     if shifts and on_duty.max() > on_duty.min():
@@ -316,6 +323,7 @@ def check_result(result: RunResult) -> list[ChannelCheck]:
     calendar = Calendar.of(scenario)
     n_days = calendar.arrival_days + calendar.drain_days
     roster = build_roster(scenario, -calendar.warmup_days, n_days, calendar.end)
+    pool_list = list(scenario.pools.values())
     met = np.stack([m.check_met for m in result.metrics], axis=1)  # [channel, rep, hour]
     eligible = np.stack([m.check_eligible for m in result.metrics], axis=1)
 
@@ -326,7 +334,10 @@ def check_result(result: RunResult) -> list[ChannelCheck]:
             continue
         pools = [i for i, p in enumerate(scenario.pools.values()) if name in p.channels]
         arrivals = _arrivals_by_hour(name, scenario, calendar)
-        agents = agents_by_hour(roster, pools, calendar)
+        # The planner takes random absence off like shrinkage: its expected share.
+        agents = np.zeros(24)
+        for i in pools:
+            agents += (1 - pool_list[i].absence) * agents_by_hour(roster, [i], calendar)
         patience = ch.patience.mean if ch.patience is not None else None
         reasons, notes = _reasons(name, scenario, arrivals, agents, roster, calendar)
         hours = tuple(
