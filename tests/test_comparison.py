@@ -21,8 +21,9 @@ def plan():
 
 def test_public_api_is_deliberate() -> None:
     assert sorted(shiftsim.__all__) == [
-        "Comparison", "RunResult", "Scenario", "ScenarioError", "compare", "load_results",
-        "load_scenario", "parse_scenario", "plotting", "simulate", "sweep",
+        "Comparison", "RunResult", "Scenario", "ScenarioError", "StaffingResult", "compare",
+        "load_results", "load_scenario", "parse_scenario", "plotting", "simulate", "staff",
+        "sweep",
     ]  # fmt: skip
     for name in shiftsim.__all__:
         assert getattr(shiftsim, name) is not None

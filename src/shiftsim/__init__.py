@@ -9,6 +9,7 @@ The public API, for scripts and notebooks::
     night6 = plan.set("pools.frontline.shifts.night.headcount", 6)
     shiftsim.compare({"now": plan, "night 6": night6}).differences()
     shiftsim.sweep(plan, "channels.chat.bot.containment", [0.1, 0.2, 0.3])
+    shiftsim.staff(plan).roster()        # least-cost headcount per shift meeting every target
     shiftsim.plotting.target_probabilities(result)   # charts take ax=, return the Axes
 
 Everything not listed in ``__all__`` is internal and may change.
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from shiftsim.model.problems import ScenarioError
     from shiftsim.model.scenario import Scenario
     from shiftsim.outputs.store import load_results
+    from shiftsim.planning.staffing import StaffingResult, staff
 
 # Imported on first use, so that `shiftsim --help` does not pay for pandas and SciPy.
 _HOME = {
@@ -35,6 +37,7 @@ _HOME = {
     "simulate": "analysis.runner", "load_results": "outputs.store",
     "Scenario": "model.scenario", "ScenarioError": "model.problems",
     "load_scenario": "model.loading", "parse_scenario": "model.loading",
+    "staff": "planning.staffing", "StaffingResult": "planning.staffing",
 }  # fmt: skip
 _MODULES = {"plotting": "outputs.plotting"}  # public submodules, imported on first use
 
@@ -43,12 +46,14 @@ __all__ = [
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "StaffingResult",
     "compare",
     "load_results",
     "load_scenario",
     "parse_scenario",
     "plotting",
     "simulate",
+    "staff",
     "sweep",
 ]
 

@@ -1,0 +1,751 @@
+"""``shiftsim staff``: the least-cost headcount per shift that meets every requirement.
+
+A *requirement* is one target judged in one period of the day (or over the day,
+or the horizon; see :meth:`RunResult.requirements`): P(period meets goal) must
+reach the target's confidence. The search has three stages.
+
+1. **Analytic start.** Per clock hour and channel, the Erlang C (or Erlang A,
+   with patience) minimum agents for each first-response target at the
+   expected load of a busy day (the ``confidence`` quantile of the horizon's
+   days), async work as its offered load; divided by the rotation's on-duty
+   share and by (1 - shrinkage); covered with shift headcounts by a small
+   integer program (:func:`scipy.optimize.milp`: minimise cost subject to
+   every hour's effective agents of the pools skilled for a channel reaching its
+   requirement). This is the planner's stationary-interval (SIPP) answer: fast,
+   and wrong where loads change fast or pools are shared.
+2. **Simulation on common random numbers.** Every candidate roster is simulated
+   with the same seed, so a one-agent difference is measured rather than drowned
+   in noise (Cezik and L'Ecuyer 2008; Avramidis, Chan and L'Ecuyer 2009).
+   While a requirement fails, the neighbours "one more agent on shift s" of the
+   shifts that can help it (pools skilled for its channel, working in or just
+   before its period) are evaluated together and the one that removes the most
+   shortfall per unit of cost is taken (the local search of Atlason, Epelman and
+   Henderson 2004, with the subgradient estimated by finite differences).
+   When all hold, agents are removed one at a time, the costliest first, while
+   every requirement still holds. The search runs first on few replications
+   (screening), then again from its answer on the full count, so that
+   replications are spent near the boundary.
+3. **Verification on fresh seeds.** The answer is simulated again with seeds the
+   search never saw, because the search selected on its own estimates and
+   flatters them. Where a requirement misses there, agents are added on those
+   seeds (as in stage 2) and a new set of fresh seeds verifies again, up to
+   ``verify_rounds`` sets; the probabilities reported are those of the last set,
+   which decided nothing. The "one fewer" check runs on it too: for each
+   changed shift, which requirement breaks with one agent less.
+
+References
+----------
+* J. Atlason, M. A. Epelman and S. G. Henderson (2004), Call center staffing with
+  simulation and cutting plane methods, Annals of Operations Research 127.
+* A. N. Avramidis, W. Chan and P. L'Ecuyer (2009), Staffing multi-skill call
+  centers via search methods and a performance approximation, IIE Transactions 41.
+* T. Cezik and P. L'Ecuyer (2008), Staffing multiskill call centers via linear
+  programming and simulation, Management Science 54.
+* Z. Feldman, A. Mandelbaum, W. A. Massey and W. Whitt (2008), Staffing of
+  time-varying queues to achieve time-stable performance, Management Science 54
+  (the iterative staffing algorithm; not used here, see the README).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+from shiftsim.analysis.results import RunResult
+from shiftsim.analysis.runner import run
+from shiftsim.model.durations import DAY, HOUR
+from shiftsim.model.scenario import Scenario
+from shiftsim.planning.theory import erlang_a, min_agents_for_service_level
+from shiftsim.sim.arrivals import Calendar, expected_hourly
+
+__all__ = ["Knob", "StaffingResult", "analytic_start", "knobs", "staff"]
+
+FRESH_SEED_OFFSET = 1_000_003
+"""Verification seed = scenario seed + this: replications the search never saw."""
+
+_HOURS = np.arange(24)
+
+
+# --------------------------------------------------------------------------- #
+# What may change
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class Knob:
+    """One headcount the search may change: a shift of a pool."""
+
+    pool: str
+    shift: str
+    current: int
+    low: int
+    high: int
+    cost: float  # per agent on the roster (default: the shift's paid hours)
+    start: float  # clock seconds
+    end: float  # clock seconds (may be below start: across midnight)
+    on_duty_share: float  # mean share of the headcount working on a day (rotation, absence)
+    shrinkage: float
+
+    @property
+    def name(self) -> str:
+        return f"{self.pool}.{self.shift}"
+
+    @property
+    def path(self) -> str:
+        return f"pools.{self.pool}.shifts.{self.shift}.headcount"
+
+    def hours(self) -> np.ndarray:
+        """Share of each clock hour (0..23) this shift works."""
+        return _window_hours(self.start, self.end)
+
+    @property
+    def effective(self) -> float:
+        """Agents at work, on average, per agent on the roster."""
+        return self.on_duty_share * (1.0 - self.shrinkage)
+
+
+def _window_hours(start: float, end: float) -> np.ndarray:
+    """Share of each clock hour covered by the clock window ``[start, end)`` (cyclic)."""
+    length = (end - start) % DAY or DAY
+    lo = _HOURS * HOUR
+    out = np.zeros(24)
+    for shift in (0.0, -DAY, DAY):  # the window may wrap round midnight
+        s = start + shift
+        e = s + length
+        out += np.clip(np.minimum(lo + HOUR, e) - np.maximum(lo, s), 0.0, HOUR) / HOUR
+    return np.clip(out, 0.0, 1.0)
+
+
+def _option(options: Any, key: str, default: Any) -> Any:
+    return getattr(options, key, default) if options is not None else default
+
+
+def knobs(scenario: Scenario) -> list[Knob]:
+    """The headcounts ``scenario.staffing`` lets the search change (default: every shift)."""
+    options = getattr(scenario, "staffing", None)
+    change = _option(options, "change", None)
+    bounds: Mapping[str, Sequence[int]] = _option(options, "bounds", None) or {}
+    costs: Mapping[str, float] = _option(options, "cost", None) or {}
+    out = []
+    for pname, pool in scenario.pools.items():
+        for sname, shift in (getattr(pool, "shifts", None) or {}).items():
+            name = f"{pname}.{sname}"
+            if change is not None and name not in change:
+                continue
+            cycle = pool.rotation.cycle
+            share = sum(cycle) / len(cycle) * (1.0 - float(getattr(pool, "absence", 0.0)))
+            lo, hi = bounds.get(name, (0, max(3 * shift.headcount, shift.headcount + 30)))
+            out.append(
+                Knob(
+                    pool=pname, shift=sname, current=shift.headcount, low=int(lo), high=int(hi),
+                    cost=float(costs.get(name, shift.length / HOUR)),
+                    start=shift.start, end=shift.end, on_duty_share=share,
+                    shrinkage=pool.shrinkage,
+                )
+            )  # fmt: skip
+    return out
+
+
+# --------------------------------------------------------------------------- #
+# Stage 1: the analytic start
+# --------------------------------------------------------------------------- #
+def hourly_requirement(scenario: Scenario, quantile: float = 0.9) -> dict[str, np.ndarray]:
+    """Agents needed per clock hour and channel (working agents, not headcount).
+
+    For waiting channels (voice, chat), the smallest staffing whose stationary
+    Erlang C (Erlang A with the mean patience) service level reaches every
+    first-response target's goal, at the ``quantile`` of the horizon's days'
+    expected arrivals of that hour; chat counts ``concurrency`` slots per agent.
+    For async channels, the offered load (arrivals x mean handle time).
+    """
+    calendar = Calendar.of(scenario)
+    first = calendar.warmup_days * 24
+    out: dict[str, np.ndarray] = {}
+    targets = scenario.resolved_targets
+    for name, ch in scenario.channels.items():
+        hourly = expected_hourly(name, scenario, calendar)[first : first + calendar.days * 24]
+        per_hour = np.quantile(hourly.reshape(calendar.days, 24), quantile, axis=0)
+        handle = ch.handle_time.mean
+        bot = ch.bot
+        if bot is not None:
+            covered = _window_hours(*bot.hours) if bot.hours is not None else np.ones(24)
+            per_hour = per_hour * (1.0 - bot.containment * covered)
+            handle = handle * (1.0 + (bot.handover_handle_factor - 1.0) * covered.mean())
+        need = np.zeros(24)
+        if ch.kind == "async":
+            need = per_hour * handle / HOUR
+            windows = [t.business_hours for t in targets if t.channel == name]
+            if windows and all(w is not None for w in windows):
+                # Messages left off-hours wait for the business hours (off_hours_by):
+                # the day's work is done inside the earliest-starting window.
+                start, end = min(windows, key=lambda w: w[0])  # type: ignore[index]
+                inside = _window_hours(start, end)
+                need = inside * need.sum() / max(inside.sum(), 1e-9)
+        else:
+            slots = ch.concurrency if ch.kind == "chat" else 1
+            patience = ch.patience.mean if ch.patience is not None else None
+            goals = [
+                (t.within, t.goal)
+                for t in targets
+                if t.channel == name and t.kind == "first_response"
+            ]
+            for h in range(24):
+                lam = per_hour[h] / HOUR
+                if lam <= 0:
+                    continue
+                n = 0
+                for within, goal in goals:
+                    n = max(n, _agents_for(lam, 1.0 / handle, within, min(goal, 0.999), patience))
+                if not goals:
+                    n = math.ceil(lam * handle)
+                need[h] = n / slots
+        out[name] = need
+    return out
+
+
+def _agents_for(lam: float, mu: float, within: float, goal: float, patience: float | None) -> int:
+    """Smallest n whose Erlang C (or A) share answered within ``within`` reaches ``goal``."""
+    if patience is None:
+        return min_agents_for_service_level(lam, mu, within, goal)
+    n = max(1, math.floor(lam / mu * 0.5))
+    while n < 100_000:
+        if float(erlang_a(n, lam, mu, 1.0 / patience).sl_all(within)) >= goal:
+            return n
+        n += 1
+    return n
+
+
+def analytic_start(scenario: Scenario, space: Sequence[Knob]) -> dict[str, int]:
+    """Shift headcounts covering :func:`hourly_requirement` at least cost (an integer program).
+
+    Variables: one headcount per knob (integer, in its bounds) and, per hour,
+    pool and channel, the effective agents of the pool given to the channel
+    (continuous). Constraints: a pool gives out at most its effective agents
+    of the hour (fixed shifts count as given); each channel gets its
+    requirement from the pools skilled for it.
+    """
+    confidence = float(_option(getattr(scenario, "staffing", None), "confidence", 0.9))
+    need = hourly_requirement(scenario, quantile=confidence)
+    pools = list(scenario.pools)
+    channels = list(scenario.channels)
+    by_knob = {(k.pool, k.shift): k for k in space}
+    n_x = len(space)
+    serves = [(p, c) for p in pools for c in scenario.pools[p].channels]
+    n_y = len(serves) * 24
+    n = n_x + n_y + n_x  # headcounts, allocations, distances from today's headcounts
+
+    def y(j: int, h: int) -> int:
+        return n_x + j * 24 + h
+
+    rows: list[np.ndarray] = []
+    lo: list[float] = []
+    hi: list[float] = []
+    # Pool capacity per hour: sum_y <= sum_x * effective * covered + fixed shifts.
+    for p in pools:
+        pool = scenario.pools[p]
+        fixed = np.zeros(24)
+        coef = np.zeros((24, n))
+        for sname, shift in (getattr(pool, "shifts", None) or {}).items():
+            knob = by_knob.get((p, sname))
+            cycle = pool.rotation.cycle
+            eff = sum(cycle) / len(cycle) * (1 - float(getattr(pool, "absence", 0.0)))
+            cover = _window_hours(shift.start, shift.end) * eff * (1 - pool.shrinkage)
+            if knob is None:
+                fixed += cover * shift.headcount
+            else:
+                coef[:, space.index(knob)] -= cover
+        for j, (pp, _) in enumerate(serves):
+            if pp == p:
+                for h in range(24):
+                    coef[h, y(j, h)] = 1.0
+        for h in range(24):
+            rows.append(coef[h])
+            lo.append(-np.inf)
+            hi.append(fixed[h])
+    # Channel requirement per hour.
+    for c in channels:
+        for h in range(24):
+            row = np.zeros(n)
+            for j, (_, cc) in enumerate(serves):
+                if cc == c:
+                    row[y(j, h)] = 1.0
+            rows.append(row)
+            lo.append(need[c][h])
+            hi.append(np.inf)
+    # Distance from today's roster, |x - now| <= d: among rosters of equal cost
+    # (pools of equal cost skilled alike) the one closest to today's.
+    for i, k in enumerate(space):
+        for sign in (1.0, -1.0):
+            row = np.zeros(n)
+            row[i], row[n_x + n_y + i] = sign, 1.0
+            rows.append(row)
+            lo.append(sign * k.current)
+            hi.append(np.inf)
+    tie = 1e-4 * min((k.cost for k in space), default=1.0)
+    cost = np.concatenate([[k.cost for k in space], np.zeros(n_y), np.full(n_x, tie)])
+    integrality = np.concatenate([np.ones(n_x), np.zeros(n_y + n_x)])
+    bounds = Bounds(
+        np.concatenate([[k.low for k in space], np.zeros(n_y + n_x)]),
+        np.concatenate([[k.high for k in space], np.full(n_y + n_x, np.inf)]),
+    )
+    res = milp(
+        cost,
+        constraints=LinearConstraint(np.array(rows), np.array(lo), np.array(hi)),
+        integrality=integrality,
+        bounds=bounds,
+    )
+    if res.x is None:  # the bounds cannot cover the stationary requirement: start high
+        return {k.name: k.high for k in space}
+    return {k.name: int(round(v)) for k, v in zip(space, res.x[:n_x], strict=True)}
+
+
+# --------------------------------------------------------------------------- #
+# Stages 2 and 3: simulation
+# --------------------------------------------------------------------------- #
+Plan = tuple[int, ...]
+
+
+@dataclass
+class _Evaluator:
+    """Simulates plans on common random numbers, remembering every answer."""
+
+    scenario: Scenario
+    space: Sequence[Knob]
+    executor: Executor | None
+    progress: Callable[[str], None] | None = None
+    cache: dict[tuple[Plan, int, int], pd.DataFrame] = field(default_factory=dict)
+    evaluations: int = 0
+    replications: int = 0
+    trail: list[dict[str, Any]] = field(default_factory=list)
+
+    def plan_scenario(self, plan: Plan, replications: int, seed: int) -> Scenario:
+        changes: dict[str, Any] = {k.path: v for k, v in zip(self.space, plan, strict=True)}
+        return self.scenario.with_(changes, replications=replications, seed=seed)
+
+    def requirements(
+        self, plans: Sequence[Plan], replications: int, seed: int
+    ) -> list[pd.DataFrame]:
+        """The requirement tables of ``plans``, simulated together on the same seeds."""
+        todo = [p for p in dict.fromkeys(plans) if (p, replications, seed) not in self.cache]
+        for plan in todo:
+            sc = self.plan_scenario(plan, replications, seed)
+            result = _run_targets(sc, self.executor)
+            table = result.requirements()
+            self.cache[(plan, replications, seed)] = table
+            self.evaluations += 1
+            self.replications += replications
+            self.trail.append(
+                {
+                    "evaluation": self.evaluations,
+                    "cost": plan_cost(self.space, plan),
+                    "replications": replications,
+                    "fresh_seeds": seed != self.scenario.seed,
+                    "worst_margin": _worst_margin(table),
+                    "all_met": bool(table["met"].all()) if len(table) else True,
+                    **{k.name: v for k, v in zip(self.space, plan, strict=True)},
+                }
+            )
+            if self.progress is not None:
+                self.progress(
+                    f"evaluation {self.evaluations}: cost {plan_cost(self.space, plan):,.0f}"
+                )
+        return [self.cache[(p, replications, seed)] for p in plans]
+
+
+def _run_targets(scenario: Scenario, executor: Executor | None) -> RunResult:
+    """One evaluation, computing only the target counts the requirements need."""
+    return run(scenario, executor=executor, kpis="targets")
+
+
+def plan_cost(space: Sequence[Knob], plan: Plan) -> float:
+    return float(sum(k.cost * v for k, v in zip(space, plan, strict=True)))
+
+
+def _worst_margin(table: pd.DataFrame) -> float:
+    if not len(table):
+        return math.inf
+    return float((table["value"] - table["required"]).min())
+
+
+def _shortfall(table: pd.DataFrame) -> float:
+    """How far the failing requirements are from holding, summed."""
+    if not len(table):
+        return 0.0
+    return float(np.clip(table["required"] - table["value"], 0.0, None).sum())
+
+
+def _helps(knob: Knob, row: pd.Series, scenario: Scenario) -> float:
+    """How much of a requirement's window a shift works in (0: it cannot help)."""
+    targets = scenario.resolved_targets
+    target = targets[int(row["target_index"])]
+    pool = scenario.pools[knob.pool]
+    if target.channel not in pool.channels:
+        return 0.0
+    window = _period_window(scenario, str(row["period"]))
+    if window is None:
+        return 1.0
+    start, end = window
+    # Work waiting from the hour before the period also needs these agents.
+    reach = _window_hours(start - HOUR, end + min(target.within, 12 * HOUR))
+    return float((knob.hours() * reach).sum()) + 1e-3
+
+
+def _period_window(scenario: Scenario, period: str) -> tuple[float, float] | None:
+    periods = getattr(scenario.reporting, "periods", None) or {}
+    window = periods.get(period) if isinstance(periods, Mapping) else None
+    if window is None:
+        return None
+    return float(window[0]), float(window[1])
+
+
+@dataclass(frozen=True)
+class Unmet:
+    """A requirement the search could not meet within the bounds."""
+
+    target: str
+    period: str
+    best: float
+    required: float
+    plan: dict[str, int]
+
+    def __str__(self) -> str:
+        where = ", ".join(f"{k} {v}" for k, v in self.plan.items())
+        return (
+            f"{self.target} ({self.period}): best {self.best:.1%} reached, needs "
+            f"{self.required:.0%}, at {where}"
+        )
+
+
+def _search(
+    ev: _Evaluator, start: Plan, replications: int, seed: int, max_steps: int
+) -> tuple[Plan, list[Unmet]]:
+    """Add agents where requirements fail, then remove while all hold."""
+    plan, unmet = _add_until_met(ev, start, replications, seed, max_steps)
+    if unmet:
+        return plan, unmet
+    while True:
+        plan = _remove_while_met(ev, plan, replications, seed)
+        better = _cheaper_neighbour(ev, plan, replications, seed)
+        if better is None:
+            return plan, []
+        plan = better
+
+
+def _polish_radius(n_knobs: int) -> int:
+    """How far the final check looks: every roster within this many agents per shift.
+
+    Two for up to three shifts (at most 124 rosters), one for up to five (242);
+    beyond that only one agent fewer on each shift, as a full neighbourhood
+    would cost more evaluations than the search itself.
+    """
+    return 2 if n_knobs <= 3 else 1 if n_knobs <= 5 else 0
+
+
+def _cheaper_neighbour(ev: _Evaluator, plan: Plan, replications: int, seed: int) -> Plan | None:
+    """The cheapest roster near ``plan`` that costs less and meets every requirement.
+
+    Removal stops at the first shift whose next agent is needed; estimates on a
+    finite number of replications are not exactly monotone in the headcounts,
+    and an exchange between shifts (one more on the day shift, two fewer in the
+    evening) can save where no single removal does. So the neighbourhood is
+    searched once more, cheapest first, without assumptions.
+    """
+    space = ev.space
+    radius = _polish_radius(len(space))
+    if radius:
+        ranges = [range(max(k.low, v - radius), min(k.high, v + radius) + 1)
+                  for k, v in zip(space, plan, strict=True)]  # fmt: skip
+        near = [p for p in itertools.product(*ranges) if p != plan]
+    else:
+        near = [_moved(plan, i, plan[i] - 1) for i, k in enumerate(space) if plan[i] > k.low]
+    cost = plan_cost(space, plan)
+    near = sorted(
+        (p for p in near if plan_cost(space, p) < cost), key=lambda p: plan_cost(space, p)
+    )
+    if not near:
+        return None
+    batch = max(2, len(near) // 8)  # cheapest first, in batches the workers share
+    for first in range(0, len(near), batch):
+        chunk = near[first : first + batch]
+        for p, t in zip(chunk, ev.requirements(chunk, replications, seed), strict=True):
+            if t["met"].all():
+                return p
+    return None
+
+
+def _key(row: Any) -> tuple[int, str]:
+    return int(row["target_index"]), str(row["period"])
+
+
+def _add_until_met(
+    ev: _Evaluator, plan: Plan, replications: int, seed: int, max_steps: int
+) -> tuple[Plan, list[Unmet]]:
+    """While requirements fail, add agents on the shifts that help each one most per cost.
+
+    Each step evaluates "more agents on shift s" for every shift that can help a
+    failing requirement, on the same seeds; for every failing requirement the
+    shift with the largest gain per unit of cost gets the agents (several
+    requirements in different periods are mended in the same step).
+    """
+    space, scenario = ev.space, ev.scenario
+    for _ in range(max_steps):
+        (table,) = ev.requirements([plan], replications, seed)
+        failing = [row for _, row in table[~table["met"]].iterrows()]
+        if not failing:
+            return plan, []
+        helpers = {_key(r): [i for i, k in enumerate(space) if _helps(k, r, scenario) > 0]
+                   for r in failing}  # fmt: skip
+        steps: dict[int, int] = {}
+        for r in failing:
+            deficit = float(r["required"] - r["value"])
+            for i in helpers[_key(r)]:
+                if plan[i] < space[i].high:
+                    steps[i] = max(steps.get(i, 1), _step(plan[i], deficit))
+        blocked = [r for r in failing if not any(i in steps for i in helpers[_key(r)])]
+        if blocked:
+            return plan, [_unmet(r, space, plan) for r in blocked]
+        moves = {i: _moved(plan, i, min(space[i].high, plan[i] + s)) for i, s in steps.items()}
+        tables = dict(zip(moves, ev.requirements(list(moves.values()), replications, seed),
+                          strict=True))  # fmt: skip
+        now = {_key(r): float(r["value"]) for _, r in table.iterrows()}
+        after = {i: {_key(r): float(r["value"]) for _, r in tab.iterrows()}
+                 for i, tab in tables.items()}  # fmt: skip
+        chosen: set[int] = set()
+        for r in failing:
+            k = _key(r)
+            scores = {
+                # Ties (no visible gain on few replications): the shift working most of it.
+                i: ((after[i].get(k, now[k]) - now[k]) / (space[i].cost * (moves[i][i] - plan[i])),
+                    _helps(space[i], r, scenario) / space[i].cost)
+                for i in helpers[k] if i in moves
+            }  # fmt: skip
+            chosen.add(max(scores, key=lambda i: scores[i]))
+        plan = tuple(moves[i][i] if i in chosen else v for i, v in enumerate(plan))
+    (table,) = ev.requirements([plan], replications, seed)
+    return plan, [_unmet(r, space, plan) for _, r in table[~table["met"]].iterrows()]
+
+
+def _remove_while_met(ev: _Evaluator, plan: Plan, replications: int, seed: int) -> Plan:
+    """Remove agents while every requirement holds, the largest saving first.
+
+    A shift whose next removal breaks a requirement is not tried again: with
+    fewer agents elsewhere it would break it all the more. Shifts that can lose
+    agents together do (and next time try twice as many), so that a start far
+    above the answer comes down in few evaluations.
+    """
+    space = ev.space
+    frozen: set[int] = set()
+    step = dict.fromkeys(range(len(space)), 1)
+    while True:
+        moves = {
+            i: _moved(plan, i, max(k.low, plan[i] - step[i]))
+            for i, k in enumerate(space)
+            if i not in frozen and plan[i] > k.low
+        }
+        if not moves:
+            return plan
+        tables = ev.requirements(list(moves.values()), replications, seed)
+        ok = [i for i, t in zip(moves, tables, strict=True) if t["met"].all()]
+        for i in moves:
+            if i not in ok:
+                if step[i] == 1:
+                    frozen.add(i)
+                step[i] = 1
+        if not ok:
+            continue
+        together = tuple(moves[i][i] if i in ok else v for i, v in enumerate(plan))
+        if len(ok) > 1 and not ev.requirements([together], replications, seed)[0]["met"].all():
+            best = max(ok, key=lambda i: space[i].cost * (plan[i] - moves[i][i]))
+            plan = moves[best]
+            step[best] *= 2
+            continue
+        plan = together
+        for i in ok:
+            step[i] *= 2
+
+
+def _moved(plan: Plan, i: int, value: int) -> Plan:
+    out = list(plan)
+    out[i] = value
+    return tuple(out)
+
+
+def _unmet(row: Any, space: Sequence[Knob], plan: Plan) -> Unmet:
+    return Unmet(
+        str(row["target"]), str(row["period"]), float(row["value"]), float(row["required"]),
+        dict(_named(space, plan)),
+    )  # fmt: skip
+
+
+def _step(current: int, deficit: float) -> int:
+    """Agents to add at once: bigger steps far from the goal, one near it."""
+    if deficit < 0.05:
+        return 1
+    return max(1, min(int(round(current * deficit)), max(2, current // 4)))
+
+
+def _named(space: Sequence[Knob], plan: Plan) -> list[tuple[str, int]]:
+    return [(k.name, v) for k, v in zip(space, plan, strict=True)]
+
+
+# --------------------------------------------------------------------------- #
+# The result
+# --------------------------------------------------------------------------- #
+@dataclass(frozen=True)
+class StaffingResult:
+    """What :func:`staff` found: the roster, its verified requirements and the search."""
+
+    scenario: Scenario
+    space: tuple[Knob, ...]
+    start: dict[str, int]
+    searched: dict[str, int]  # the search's answer on the scenario's seeds
+    recommended: dict[str, int]  # after verification rounds on fresh seeds
+    verified: pd.DataFrame  # requirements() of the recommended roster on fresh seeds
+    one_fewer: pd.DataFrame
+    unmet: tuple[Unmet, ...]
+    trail: pd.DataFrame
+    evaluations: int
+    replications_used: int
+    wall_time: float
+    screen_replications: int
+    verify_replications: int
+    verify_seed: int
+    verify_rounds: int
+
+    @property
+    def feasible(self) -> bool:
+        """Every requirement met on the fresh seeds of the last verification."""
+        return not self.unmet and bool(self.verified["met"].all())
+
+    def roster(self) -> pd.DataFrame:
+        """Per pool and shift: headcount now, analytic start, recommended, on duty, cost."""
+        rows = []
+        for k in self.space:
+            rec = self.recommended[k.name]
+            rows.append(
+                {
+                    "pool": k.pool,
+                    "shift": k.shift,
+                    "now": k.current,
+                    "analytic": self.start[k.name],
+                    "recommended": rec,
+                    "change": rec - k.current,
+                    "on_duty_per_day": rec * k.on_duty_share,
+                    "cost_per_agent": k.cost,
+                    "cost_now": k.cost * k.current,
+                    "cost": k.cost * rec,
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def plan(self) -> Scenario:
+        """The scenario with the recommended headcounts (the file's replications and seed)."""
+        changes = {k.path: self.recommended[k.name] for k in self.space}
+        return self.scenario.with_(changes)
+
+
+def staff(
+    scenario: Scenario,
+    executor: Executor | None = None,
+    screen_replications: int | None = None,
+    verify_replications: int | None = None,
+    max_steps: int = 200,
+    verify_rounds: int = 3,
+    progress: Callable[[str], None] | None = None,
+) -> StaffingResult:
+    """Find the least-cost shift headcounts that meet every requirement.
+
+    Parameters
+    ----------
+    scenario
+        The center; its ``staffing`` section says which headcounts may change,
+        their bounds and costs, and the default confidence of targets.
+    executor
+        Where replications run (see :func:`shiftsim.analysis.runner.executor_for`).
+    screen_replications
+        Replications of the screening search (default: a quarter of the
+        scenario's, at least 4).
+    verify_replications
+        Replications of the final search and of the verification on fresh seeds
+        (default: the scenario's).
+    max_steps
+        Most add steps per stage.
+    verify_rounds
+        Fresh seed sets at most: when a verification misses, agents are added on
+        its seeds and the next set verifies again; the last set decides nothing.
+    progress
+        Called with a line of text after each evaluation.
+    """
+    started = time.perf_counter()
+    space = tuple(knobs(scenario))
+    full = verify_replications or scenario.replications
+    screen = screen_replications or max(4, full // 4)
+    ev = _Evaluator(scenario, space, executor, progress)
+    start = analytic_start(scenario, space)
+    plan: Plan = tuple(start[k.name] for k in space)
+    unmet: list[Unmet] = []
+    for reps in dict.fromkeys([min(screen, full), full]):
+        plan, unmet = _search(ev, plan, reps, scenario.seed, max_steps)
+        if unmet:
+            break
+    searched = plan
+    # Verify on seeds the search never saw. Where that shows a miss the search
+    # flattered itself: mend the roster on those seeds, then verify on new ones.
+    rounds = 0
+    while True:
+        rounds += 1
+        fresh = scenario.seed + FRESH_SEED_OFFSET * rounds
+        (verified,) = ev.requirements([plan], full, fresh)
+        if unmet or verified["met"].all() or rounds == verify_rounds:
+            break
+        plan, unmet = _add_until_met(ev, plan, full, fresh, max_steps)
+    fewer_rows = []
+    fewer_plans = []
+    for i, k in enumerate(space):
+        if plan[i] != k.current and plan[i] > k.low:
+            c = list(plan)
+            c[i] -= 1
+            fewer_plans.append((k, tuple(c)))
+    tables = ev.requirements([p for _, p in fewer_plans], full, fresh)
+    for (k, _), t in zip(fewer_plans, tables, strict=True):
+        broken = t[~t["met"]]
+        fewer_rows.append(
+            {
+                "pool": k.pool,
+                "shift": k.shift,
+                "headcount": plan[space.index(k)] - 1,
+                "breaks": "; ".join(
+                    f"{r.target} ({r.period}) {r.value:.1%} < {r.required:.0%}"
+                    for r in broken.itertuples()
+                )
+                or "nothing",
+                "broken": len(broken),
+            }
+        )
+    return StaffingResult(
+        scenario=scenario,
+        space=space,
+        start=start,
+        searched=dict(_named(space, searched)),
+        recommended=dict(_named(space, plan)),
+        verified=verified,
+        one_fewer=pd.DataFrame(
+            fewer_rows, columns=["pool", "shift", "headcount", "breaks", "broken"]
+        ),
+        unmet=tuple(unmet),
+        trail=pd.DataFrame(ev.trail),
+        evaluations=ev.evaluations,
+        replications_used=ev.replications,
+        wall_time=time.perf_counter() - started,
+        screen_replications=screen,
+        verify_replications=full,
+        verify_seed=fresh,
+        verify_rounds=rounds,
+    )
