@@ -313,3 +313,249 @@ def check(
     with executor_for(n_workers, scheduler) as executor:
         checks = check_scenario(sc, executor)
     print_check(checks, sc)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@_scenario_options
+@_executor_options
+@click.option("--write", "plan_path", type=click.Path(dir_okay=False), metavar="PLAN.yaml",
+              help="Write the scenario with the recommended headcounts (runs as is).")  # fmt: skip
+@click.option("--screen", type=click.IntRange(min=2), metavar="N",
+              help="Replications per screening evaluation (default: a quarter, >= 4).")  # fmt: skip
+@click.option("--out", "-o", type=click.Path(file_okay=False),
+              help="Write a staffing folder: plan, tables, search, staffing.html.")  # fmt: skip
+@click.option("--force", is_flag=True, help="Replace an existing staffing folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON on stdout.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress line.")
+def staff(
+    scenario: str,
+    replications: int | None,
+    seed: int | None,
+    days: int | None,
+    sets: tuple[str, ...],
+    workers: int | None,
+    scheduler: str | None,
+    plan_path: str | None,
+    screen: int | None,
+    out: str | None,
+    force: bool,
+    as_json: bool,
+    quiet: bool,
+) -> None:
+    """Find the least-cost headcount per shift that meets every target in every period.
+
+    An integer program on Erlang figures gives the start; a search on common
+    random numbers adds agents where a requirement fails and removes them while
+    all hold; the answer is verified on fresh seeds. Exit code 0 when every
+    requirement is met, 3 when some cannot be met within the bounds.
+    """
+    sc = _load(scenario, _overrides(replications, seed, days, sets))
+
+    import json
+
+    from rich.console import Console
+
+    from shiftsim.analysis.runner import default_workers, executor_for
+    from shiftsim.outputs.staffing import (
+        print_staffing,
+        staffing_summary,
+        write_folder,
+        write_plan,
+    )
+    from shiftsim.planning.staffing import staff as staff_search
+
+    console = Console(stderr=as_json)
+    n_workers = max(1, workers or default_workers())
+    with _progress(quiet) as bar, executor_for(n_workers, scheduler) as executor:
+        task = bar.add_task("searching", total=None)
+
+        def progress(line: str) -> None:
+            bar.update(task, description=line, advance=1)
+
+        result = staff_search(sc, executor=executor, screen_replications=screen,
+                              progress=progress)  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(staffing_summary(result), indent=2, default=float))
+    else:
+        print_staffing(result, console)
+    for path, write in ((plan_path, lambda p: write_plan(result, p)),
+                        (out, lambda p: write_folder(result, p, force))):  # fmt: skip
+        if path is None:
+            continue
+        try:
+            written = write(path)
+        except FileExistsError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+        except OSError as exc:
+            click.echo(f"{path}: cannot write ({exc.strerror or exc})", err=True)
+            sys.exit(1)
+        console.print(f"Written: {written}")
+    if not result.feasible:
+        sys.exit(3)
+
+
+def _read_logs(paths: tuple[str, ...], mapping: str | None) -> Any:
+    """Read log files through a mapping file; bad input is a message and exit code 1."""
+    from shiftsim.logs.mapping import MappingError, load_mapping
+    from shiftsim.logs.reader import LogError, read_logs
+
+    try:
+        spec = load_mapping(mapping) if mapping else None
+        return read_logs(list(paths), spec)
+    except (MappingError, LogError) as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+
+
+@main.command("measure")
+@click.argument("logs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--mapping",
+    "-m",
+    type=click.Path(dir_okay=False),
+    help="Mapping file: which column is which (default: the documented log schema).",
+)
+@click.option(
+    "--scenario",
+    "-s",
+    type=click.Path(dir_okay=False),
+    help="Measure with this scenario's targets, channels and periods.",
+)
+@click.option("--out", "-o", type=click.Path(file_okay=False),
+              help="Write every table as CSV into this folder.")  # fmt: skip
+def measure_command(
+    logs: tuple[str, ...], mapping: str | None, scenario: str | None, out: str | None
+) -> None:
+    """Measure the service a contact log shows, with the definitions of a simulation.
+
+    Per channel and priority, hour, period and day: offered, answered,
+    abandoned, service level per target, the share of days and periods that
+    met each goal, ASA and wait percentiles, agents seen and busy. Every
+    figure is marked "measured".
+    """
+    table = _read_logs(logs, mapping)
+    sc = _load(scenario, {}) if scenario else None
+
+    from rich.console import Console
+
+    from shiftsim.logs.measure import measure_logs
+    from shiftsim.logs.reader import LogError
+    from shiftsim.outputs.logconsole import print_measurement
+
+    try:
+        result = measure_logs(table, sc)
+    except LogError as exc:
+        click.echo(f"{scenario}: {exc.where}: {exc.message}", err=True)
+        sys.exit(1)
+    console = Console()
+    print_measurement(result, console)
+    if out:
+        paths = result.write(out)
+        console.print(f"Tables ({len(paths)} CSV files, marked measured): {out}")
+
+
+@main.command("fit")
+@click.argument("logs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option(
+    "--mapping",
+    "-m",
+    type=click.Path(dir_okay=False),
+    help="Mapping file: which column is which (default: the documented log schema).",
+)
+@click.option(
+    "--output",
+    "-o",
+    "output",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="Scenario YAML to write.",
+)
+@click.option(
+    "--report",
+    "report_path",
+    type=click.Path(dir_okay=False),
+    help="Also write the fit report (HTML, self-contained).",
+)
+@click.option(
+    "--day-types",
+    type=click.Choice(["auto", "single"]),
+    default="auto",
+    show_default=True,
+    help="auto: weekdays with their own hourly profile get channels of their own.",
+)
+@click.option(
+    "--backtest",
+    is_flag=True,
+    help="Simulate the fitted scenario and compare it hour by hour with the "
+    "measured service (printed, and in the report).",
+)
+@click.option(
+    "--replications",
+    "-r",
+    type=click.IntRange(min=2),
+    default=20,
+    show_default=True,
+    help="Replications written into the scenario (and run by --backtest).",
+)
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True)
+@click.option("--force", is_flag=True, help="Replace an existing scenario file.")
+@_executor_options
+def fit_command(
+    logs: tuple[str, ...],
+    mapping: str | None,
+    output: str,
+    report_path: str | None,
+    day_types: str,
+    backtest: bool,
+    replications: int,
+    seed: int,
+    force: bool,
+    workers: int | None,
+    scheduler: str | None,
+) -> None:
+    """Fit a scenario that reproduces the history in LOGS; `shiftsim run` loads it as is.
+
+    Every fitted number is written with a comment giving its source and
+    uncertainty. With --backtest the fitted scenario is simulated on the
+    log's days and compared with the measured service, month by month.
+    """
+    from pathlib import Path
+
+    if Path(output).exists() and not force:
+        click.echo(f"{output}: exists; pass --force to replace it", err=True)
+        sys.exit(1)
+    table = _read_logs(logs, mapping)
+
+    from rich.console import Console
+
+    from shiftsim.logs.fit import fit_logs
+    from shiftsim.outputs.logconsole import print_backtest, print_fit
+
+    console = Console()
+    try:
+        fitted = fit_logs(table, day_types=day_types, replications=replications, seed=seed)
+    except ValueError as exc:
+        click.echo(f"{', '.join(logs)}: cannot fit: {exc}", err=True)
+        sys.exit(1)
+    try:
+        fitted.write(output)
+    except OSError as exc:
+        click.echo(f"{output}: cannot write ({exc.strerror})", err=True)
+        sys.exit(1)
+    print_fit(fitted, output, console)
+    bt = None
+    if backtest:
+        from shiftsim.analysis.runner import default_workers, executor_for
+        from shiftsim.logs.backtest import backtest as run_backtest
+
+        n_workers = max(1, min(workers or default_workers(), replications))
+        with executor_for(n_workers, scheduler) as executor:
+            bt = run_backtest(fitted, executor=executor)
+        print_backtest(bt, console)
+    if report_path:
+        from shiftsim.outputs.logreport import write_fit_report
+
+        written = write_fit_report(fitted, report_path, bt)
+        console.print(f"Report: {written}")

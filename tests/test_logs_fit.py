@@ -1,0 +1,171 @@
+"""``fit``: recover a known center from its own simulated log, then the bank's January."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import scenario_from
+
+from shiftsim.cli import main
+from shiftsim.logs.annotated import annotated_yaml
+from shiftsim.logs.capacity import dither
+from shiftsim.logs.fit import fit_logs
+from shiftsim.logs.history import to_log
+from shiftsim.logs.patience import fit_patience, kaplan_meier
+from shiftsim.logs.reader import read_logs
+from shiftsim.logs.service import fit_duration
+from shiftsim.model.loading import load_scenario
+from shiftsim.sim.replication import run_replication
+
+BANK = Path("/work/shared/data/anonymous_bank")
+BANK_MAPPING = Path(__file__).parent.parent / "examples" / "logs" / "anonymous_bank.yaml"
+
+# Open 07:00-23:00: 150 calls an hour by day, 100 in the evening (2,000 a day).
+PROFILE = [0.0] * 7 + [150.0] * 8 + [100.0] * 8 + [0.0]
+DAY_AGENTS, EVENING_AGENTS = 12, 8
+
+
+def _known_center(days: int = 14) -> dict:
+    return dict(
+        horizon={"start": "2026-03-01", "days": days},
+        channels={"phone": {
+            "kind": "voice",
+            "volume": {"per_day": 2000, "hourly_profile": PROFILE, "daily_cv": 0},
+            "handle_time": {"dist": "exponential", "mean": "5min"},
+            "patience": {"dist": "exponential", "mean": "3min"},
+            "retry": {"share": 0.4, "delay": {"dist": "exponential", "mean": "10min"},
+                      "max_attempts": 3},
+        }},
+        pools={"agents": {"channels": ["phone"], "rotation": {"pattern": "1"}, "shifts": {
+            "day": {"start": "07:00", "end": "15:00", "headcount": DAY_AGENTS},
+            "evening": {"start": "15:00", "end": "23:00", "headcount": EVENING_AGENTS},
+        }}},
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_fit_recovers_a_known_center(tmp_path: Path) -> None:
+    sc = scenario_from(**_known_center())
+    rep = run_replication(sc, 0)
+    path = tmp_path / "log.csv"
+    to_log(rep, sc).to_csv(path, index=False)
+    fit = fit_logs(read_logs([path]))
+    (c,) = fit.channels
+    v = c.volume
+    # Volume: first attempts per day, within 3 standard errors of the day mean.
+    se_day = v.per_day_sd / np.sqrt(len(v.days))
+    assert abs(v.per_day - 2000) < 3 * max(se_day, np.sqrt(2000 / len(v.days)))
+    assert v.cv_low == 0.0  # no day-level noise was simulated
+    # Profile: each open hour's share within 4 binomial standard errors.
+    true = np.array(PROFILE) / sum(PROFILE)
+    n = v.per_day * len(v.days)
+    sd = np.sqrt(true * (1 - true) / n)
+    assert np.all(np.abs(v.profile - true) <= 4 * sd + 1e-12)
+    assert v.closed.tolist() == [p == 0 for p in PROFILE]
+    # Handle time: the fitted mean is the sample mean, and 5 min lies in its interval.
+    h = fit.handle["phone"]
+    assert h.mean_low < 300 < h.mean_high
+    assert fit.scenario.channels["phone"].handle_time.mean == pytest.approx(h.mean, abs=1e-3)
+    # Patience (exponential, censored by service): 3 min inside the 95% interval.
+    p = fit.patience["phone"]
+    assert p.mean_low < 180 < p.mean_high
+    # Retries: 40% of abandons call again (window 1 h cuts e^-6 of the delays).
+    r = fit.retries["phone"]
+    assert r is not None and r.share_low < 0.4 < r.share_high
+    assert r.delay_mean_s == pytest.approx(600, rel=0.1)
+    # Staffing as it was: the agents on duty, inside the shifts (not at their edges).
+    day_hours, evening_hours = slice(8, 14), slice(16, 22)
+    assert np.all(np.abs(c.staffing[day_hours] - DAY_AGENTS) < 3 * c.staffing_se[day_hours] + 0.3)
+    assert np.all(
+        np.abs(c.staffing[evening_hours] - EVENING_AGENTS) < 3 * c.staffing_se[evening_hours] + 0.3
+    )
+    # The file loads as a scenario and says where each number comes from.
+    out = fit.write(tmp_path / "fitted.yaml")
+    again = load_scenario(out)
+    assert again.channels["phone"].volume.per_day == pytest.approx(v.per_day, abs=0.05)
+    text = out.read_text()
+    assert "first attempts/day" in text and "by work conservation" in text
+
+
+def test_annotated_yaml_round_trips() -> None:
+    import datetime as dt
+
+    data = {
+        "name": "x",
+        "horizon": {"start": dt.date(2026, 3, 1), "days": 2, "warmup": "0d"},
+        "channels": {"phone": {"kind": "voice", "volume": {"per_day": 10.5,
+                                                            "hourly_profile": [1.0] * 24}}},
+        "pools": {"agents": {"channels": ["phone"], "staffing": {"interval": "15min",
+                                                                 "levels": list(range(96))}}},
+        "events": [{"date": dt.date(2026, 3, 2), "factor": 0.5}],
+    }  # fmt: skip
+    comments = {"channels.phone.volume.per_day": "a short note", "events.0": "x " * 50,
+                "pools.agents.staffing.levels": "levels"}  # fmt: skip
+    text = annotated_yaml(data, comments, header="line one\nline two")
+    assert yaml.safe_load(text) == data
+    assert "per_day: 10.5  # a short note" in text
+    assert text.startswith("# line one\n# line two\n")
+
+
+def test_dither_keeps_the_hourly_mean() -> None:
+    hourly = np.array([0.2, 3.4, 5.0, 2.5] + [0.0] * 20)
+    q = dither(hourly, 4).reshape(24, 4)
+    assert q[0].sum() == 0  # under half an agent: closed
+    assert q[2].tolist() == [5, 5, 5, 5]
+    assert abs(q[1].mean() - 3.4) <= 0.25 and set(q[1]) <= {3, 4}
+    assert abs(q[1:4].mean(axis=1).sum() - hourly[1:4].sum()) <= 0.25
+
+
+def test_duration_fit_keeps_the_sample_mean() -> None:
+    # Like bank service times: a lognormal body and a tenth of calls over in seconds.
+    rng = np.random.default_rng(5)
+    heavy = np.round(np.concatenate([rng.lognormal(5.0, 0.8, 18_000), rng.uniform(1, 5, 2_000)]))
+    f = fit_duration(heavy)
+    assert f.mean == pytest.approx(heavy.mean())
+    from shiftsim.model.distributions import Empirical, Lognormal
+
+    model = Lognormal if f.spec["dist"] == "lognormal" else Empirical
+    dist = model.model_validate(f.spec)
+    assert dist.mean == pytest.approx(heavy.mean(), rel=1e-6)
+    # A lognormal fitted by maximum likelihood overstates this mean.
+    mle_mean = np.exp(np.log(heavy[heavy > 0]).mean() + np.log(heavy[heavy > 0]).var() / 2)
+    assert mle_mean > 1.1 * heavy.mean()
+
+
+def test_kaplan_meier_matches_lifelines() -> None:
+    lifelines = pytest.importorskip("lifelines")
+    rng = np.random.default_rng(3)
+    patience = rng.exponential(120, 2000)
+    service = rng.exponential(60, 2000)
+    wait = np.round(np.minimum(patience, service))
+    gone = patience < service
+    km = kaplan_meier(wait, gone)
+    ref = lifelines.KaplanMeierFitter().fit(wait, gone)
+    np.testing.assert_allclose(km.at(km.times), ref.survival_function_at_times(km.times).values)
+    ci = ref.confidence_interval_survival_function_
+    lo = np.interp(km.times, ci.index.values, ci.iloc[:, 0].values)
+    np.testing.assert_allclose(km.low, lo, atol=1e-6)
+    fit = fit_patience(wait, gone)
+    assert fit.mean_low < 120 < fit.mean_high
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not BANK.exists(), reason="Anonymous Bank data not available")
+def test_bank_january_fit(tmp_path: Path) -> None:
+    out = tmp_path / "bank-jan.yaml"
+    result = CliRunner().invoke(main, [
+        "fit", str(BANK / "01_January.txt.gz"), "-m", str(BANK_MAPPING), "-o", str(out),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    sc = load_scenario(out)
+    assert set(sc.channels) == {"phone", "phone_fri", "phone_sat"}  # day types
+    phone = sc.channels["phone"]
+    assert phone.handle_time.mean == pytest.approx(183.3, abs=0.1)  # the sample mean
+    assert phone.volume.weekday_factors["fri"] == 0.0
+    assert 0.01 < phone.bot.containment < 0.1
+    text = out.read_text()
+    assert "Technion" in text and "PHANTOM" in text
