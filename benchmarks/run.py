@@ -49,7 +49,7 @@ def holiday(replications: int) -> dict:
     proc = subprocess.run(
         [sys.executable, "-c",
          "import resource, sys, time\n"
-         "from shiftsim.model.scenario import load_scenario\n"
+         "from shiftsim.model.loading import load_scenario\n"
          "from shiftsim.analysis.runner import run, executor_for, default_workers\n"
          f"sc = load_scenario('scenarios/holiday.yaml', {{'replications': {replications}}})\n"
          "t = time.perf_counter()\n"

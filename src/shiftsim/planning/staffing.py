@@ -324,6 +324,18 @@ class _Evaluator:
     evaluations: int = 0
     replications: int = 0
     trail: list[dict[str, Any]] = field(default_factory=list)
+    ignored: set[tuple[int, str]] = field(default_factory=set)
+    """Requirements no roster within the bounds meets: reported, not searched for."""
+
+    def failing(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The rows of ``table`` that miss, less the requirements out of reach."""
+        keys = list(zip(table["target_index"], table["period"], strict=True))
+        reachable = np.array([k not in self.ignored for k in keys], dtype=bool)
+        return table[~table["met"].to_numpy(dtype=bool) & reachable]
+
+    def holds(self, table: pd.DataFrame) -> bool:
+        """Every reachable requirement is met."""
+        return self.failing(table).empty
 
     def plan_scenario(self, plan: Plan, replications: int, seed: int) -> Scenario:
         changes: dict[str, Any] = {k.path: v for k, v in zip(self.space, plan, strict=True)}
@@ -353,10 +365,23 @@ class _Evaluator:
                 }
             )
             if self.progress is not None:
-                self.progress(
-                    f"evaluation {self.evaluations}: cost {plan_cost(self.space, plan):,.0f}"
-                )
+                line = _progress_line(self.evaluations, plan_cost(self.space, plan), table,
+                                      self.failing(table))  # fmt: skip
+                self.progress(line)
         return [self.cache[(p, replications, seed)] for p in plans]
+
+
+def _progress_line(n: int, cost: float, table: pd.DataFrame, failing: pd.DataFrame) -> str:
+    line = f"evaluation {n}: cost {cost:,.0f}"
+    if len(failing):
+        worst = failing.loc[(failing["value"] - failing["required"]).idxmin()]
+        line += (
+            f", {len(failing)} of {len(table)} requirements missed, worst {worst['target']} "
+            f"({worst['period']}) {worst['value']:.0%} < {worst['required']:.0%}"
+        )
+    else:
+        line += ", every requirement within reach met"
+    return line
 
 
 def _run_targets(scenario: Scenario, executor: Executor | None) -> RunResult:
@@ -414,12 +439,15 @@ class Unmet:
     best: float
     required: float
     plan: dict[str, int]
+    at_bounds: bool = True
+    """Reached with the shifts that help at their upper bounds (else: where the search stopped)."""
 
     def __str__(self) -> str:
         where = ", ".join(f"{k} {v}" for k, v in self.plan.items())
+        how = "even with every shift at its upper bound" if self.at_bounds else "at"
         return (
             f"{self.target} ({self.period}): best {self.best:.1%} reached, needs "
-            f"{self.required:.0%}, at {where}"
+            f"{self.required:.0%}, {how} ({where})"
         )
 
 
@@ -475,7 +503,7 @@ def _cheaper_neighbour(ev: _Evaluator, plan: Plan, replications: int, seed: int)
     for first in range(0, len(near), batch):
         chunk = near[first : first + batch]
         for p, t in zip(chunk, ev.requirements(chunk, replications, seed), strict=True):
-            if t["met"].all():
+            if ev.holds(t):
                 return p
     return None
 
@@ -484,52 +512,94 @@ def _key(row: Any) -> tuple[int, str]:
     return int(row["target_index"]), str(row["period"])
 
 
+SINGLE_MOVES = 3
+"""Up to this many candidate shifts, each one's gain is simulated on its own."""
+
+
 def _add_until_met(
     ev: _Evaluator, plan: Plan, replications: int, seed: int, max_steps: int
 ) -> tuple[Plan, list[Unmet]]:
     """While requirements fail, add agents on the shifts that help each one most per cost.
 
-    Each step evaluates "more agents on shift s" for every shift that can help a
-    failing requirement, on the same seeds; for every failing requirement the
-    shift with the largest gain per unit of cost gets the agents (several
-    requirements in different periods are mended in the same step).
+    The shifts that can help a failing requirement (skilled for its channel,
+    working in or just before its period) are ranked by the share of the period
+    they work per unit of cost; the best two of each are the candidates. With
+    few candidates, "more agents on shift s" is simulated for each, on the same
+    seeds, and each failing requirement gets the agents where its measured gain
+    per unit of cost is largest. With many, two joint moves are simulated (every
+    failing requirement's best-ranked shift, or its second) and the one that
+    removes more shortfall per unit of cost is taken: two evaluations per step,
+    whatever the number of shifts. Steps are larger far from the goal, and
+    double for a requirement that is still failing after the last step.
     """
     space, scenario = ev.space, ev.scenario
+    streak: dict[tuple[int, str], int] = {}  # consecutive steps a requirement has failed
     for _ in range(max_steps):
         (table,) = ev.requirements([plan], replications, seed)
-        failing = [row for _, row in table[~table["met"]].iterrows()]
+        failing = [row for _, row in ev.failing(table).iterrows()]
         if not failing:
             return plan, []
-        helpers = {_key(r): [i for i, k in enumerate(space) if _helps(k, r, scenario) > 0]
-                   for r in failing}  # fmt: skip
-        steps: dict[int, int] = {}
-        for r in failing:
-            deficit = float(r["required"] - r["value"])
-            for i in helpers[_key(r)]:
-                if plan[i] < space[i].high:
-                    steps[i] = max(steps.get(i, 1), _step(plan[i], deficit))
-        blocked = [r for r in failing if not any(i in steps for i in helpers[_key(r)])]
+        streak = {_key(r): streak.get(_key(r), 0) + 1 for r in failing}
+        ranked = {_key(r): _ranked_helpers(space, plan, r, scenario) for r in failing}
+        blocked = [r for r in failing if not ranked[_key(r)]]
         if blocked:
             return plan, [_unmet(r, space, plan) for r in blocked]
-        moves = {i: _moved(plan, i, min(space[i].high, plan[i] + s)) for i, s in steps.items()}
-        tables = dict(zip(moves, ev.requirements(list(moves.values()), replications, seed),
-                          strict=True))  # fmt: skip
-        now = {_key(r): float(r["value"]) for _, r in table.iterrows()}
-        after = {i: {_key(r): float(r["value"]) for _, r in tab.iterrows()}
-                 for i, tab in tables.items()}  # fmt: skip
-        chosen: set[int] = set()
+        steps: dict[int, int] = {}
         for r in failing:
-            k = _key(r)
-            scores = {
-                # Ties (no visible gain on few replications): the shift working most of it.
-                i: ((after[i].get(k, now[k]) - now[k]) / (space[i].cost * (moves[i][i] - plan[i])),
-                    _helps(space[i], r, scenario) / space[i].cost)
-                for i in helpers[k] if i in moves
-            }  # fmt: skip
-            chosen.add(max(scores, key=lambda i: scores[i]))
-        plan = tuple(moves[i][i] if i in chosen else v for i, v in enumerate(plan))
+            # A requirement still failing after a step gets twice the agents next time
+            # (the removal stage takes back what overshoots).
+            boost = 2 ** min(streak[_key(r)] - 1, 4)
+            for i in ranked[_key(r)][:2]:
+                deficit = float(r["required"] - r["value"])
+                steps[i] = max(steps.get(i, 1), boost * _step(plan[i], deficit))
+
+        if len(steps) <= SINGLE_MOVES:
+            moves = {i: _grown(space, plan, steps, {i}) for i in steps}
+            tables = dict(zip(moves, ev.requirements(list(moves.values()), replications, seed),
+                              strict=True))  # fmt: skip
+            now = _values(table)
+            after = {i: _values(tab) for i, tab in tables.items()}
+            chosen: set[int] = set()
+            for r in failing:
+                k = _key(r)
+                scores = {
+                    # Ties (no visible gain on few replications): the best-ranked shift.
+                    i: ((after[i].get(k, now[k]) - now[k]) / (space[i].cost * steps[i]), -rank)
+                    for rank, i in enumerate(ranked[k][:2])
+                }  # fmt: skip
+                chosen.add(max(scores, key=lambda i: scores[i]))
+            plan = _grown(space, plan, steps, chosen)
+            continue
+        first = {ranked[_key(r)][0] for r in failing}
+        second = {ranked[_key(r)][min(1, len(ranked[_key(r)]) - 1)] for r in failing}
+        joint = list(dict.fromkeys([_grown(space, plan, steps, first),
+                                    _grown(space, plan, steps, second)]))  # fmt: skip
+        tables = ev.requirements(joint, replications, seed)
+        short = _shortfall(ev.failing(table))
+        plan = max(
+            zip(joint, tables, strict=True),
+            key=lambda pt: (
+                (short - _shortfall(ev.failing(pt[1])))
+                / max(plan_cost(space, pt[0]) - plan_cost(space, plan), 1e-9)
+            ),
+        )[0]
     (table,) = ev.requirements([plan], replications, seed)
-    return plan, [_unmet(r, space, plan) for _, r in table[~table["met"]].iterrows()]
+    return plan, [_unmet(r, space, plan, at_bounds=False) for _, r in ev.failing(table).iterrows()]
+
+
+def _grown(space: Sequence[Knob], plan: Plan, steps: Mapping[int, int], knobs: set[int]) -> Plan:
+    """``plan`` with ``steps[i]`` more agents on each shift ``i`` of ``knobs`` (within bounds)."""
+    return tuple(min(space[i].high, v + steps[i]) if i in knobs else v for i, v in enumerate(plan))
+
+
+def _ranked_helpers(space: Sequence[Knob], plan: Plan, row: Any, scenario: Scenario) -> list[int]:
+    """Shifts below their bound that can help a requirement, most of its window per cost first."""
+    scores = {i: _helps(k, row, scenario) / k.cost for i, k in enumerate(space) if plan[i] < k.high}
+    return sorted((i for i, s in scores.items() if s > 0), key=lambda i: -scores[i])
+
+
+def _values(table: pd.DataFrame) -> dict[tuple[int, str], float]:
+    return {_key(r): float(r["value"]) for _, r in table.iterrows()}
 
 
 def _remove_while_met(ev: _Evaluator, plan: Plan, replications: int, seed: int) -> Plan:
@@ -552,7 +622,7 @@ def _remove_while_met(ev: _Evaluator, plan: Plan, replications: int, seed: int) 
         if not moves:
             return plan
         tables = ev.requirements(list(moves.values()), replications, seed)
-        ok = [i for i, t in zip(moves, tables, strict=True) if t["met"].all()]
+        ok = [i for i, t in zip(moves, tables, strict=True) if ev.holds(t)]
         for i in moves:
             if i not in ok:
                 if step[i] == 1:
@@ -561,7 +631,7 @@ def _remove_while_met(ev: _Evaluator, plan: Plan, replications: int, seed: int) 
         if not ok:
             continue
         together = tuple(moves[i][i] if i in ok else v for i, v in enumerate(plan))
-        if len(ok) > 1 and not ev.requirements([together], replications, seed)[0]["met"].all():
+        if len(ok) > 1 and not ev.holds(ev.requirements([together], replications, seed)[0]):
             best = max(ok, key=lambda i: space[i].cost * (plan[i] - moves[i][i]))
             plan = moves[best]
             step[best] *= 2
@@ -577,10 +647,10 @@ def _moved(plan: Plan, i: int, value: int) -> Plan:
     return tuple(out)
 
 
-def _unmet(row: Any, space: Sequence[Knob], plan: Plan) -> Unmet:
+def _unmet(row: Any, space: Sequence[Knob], plan: Plan, at_bounds: bool = True) -> Unmet:
     return Unmet(
         str(row["target"]), str(row["period"]), float(row["value"]), float(row["required"]),
-        dict(_named(space, plan)),
+        dict(_named(space, plan)), at_bounds=at_bounds,
     )  # fmt: skip
 
 
@@ -690,6 +760,12 @@ def staff(
     ev = _Evaluator(scenario, space, executor, progress)
     start = analytic_start(scenario, space)
     plan: Plan = tuple(start[k.name] for k in space)
+    # What no roster within the bounds can meet (a department's delay, a backlog
+    # beyond any headcount allowed): said at once, and not chased by the search.
+    ample: Plan = tuple(k.high for k in space)
+    (at_most,) = ev.requirements([ample], min(screen, full), scenario.seed)
+    out_of_reach = [_unmet(r, space, ample) for _, r in at_most[~at_most["met"]].iterrows()]
+    ev.ignored = {_key(r) for _, r in at_most[~at_most["met"]].iterrows()}
     unmet: list[Unmet] = []
     for reps in dict.fromkeys([min(screen, full), full]):
         plan, unmet = _search(ev, plan, reps, scenario.seed, max_steps)
@@ -703,7 +779,7 @@ def staff(
         rounds += 1
         fresh = scenario.seed + FRESH_SEED_OFFSET * rounds
         (verified,) = ev.requirements([plan], full, fresh)
-        if unmet or verified["met"].all() or rounds == verify_rounds:
+        if unmet or ev.holds(verified) or rounds == verify_rounds:
             break
         plan, unmet = _add_until_met(ev, plan, full, fresh, max_steps)
     fewer_rows = []
@@ -715,7 +791,7 @@ def staff(
             fewer_plans.append((k, tuple(c)))
     tables = ev.requirements([p for _, p in fewer_plans], full, fresh)
     for (k, _), t in zip(fewer_plans, tables, strict=True):
-        broken = t[~t["met"]]
+        broken = ev.failing(t)  # what the roster met and one agent less breaks
         fewer_rows.append(
             {
                 "pool": k.pool,
@@ -739,7 +815,7 @@ def staff(
         one_fewer=pd.DataFrame(
             fewer_rows, columns=["pool", "shift", "headcount", "breaks", "broken"]
         ),
-        unmet=tuple(unmet),
+        unmet=tuple(out_of_reach + unmet),
         trail=pd.DataFrame(ev.trail),
         evaluations=ev.evaluations,
         replications_used=ev.replications,
