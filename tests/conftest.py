@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
-import numpy as np
-import pytest
+# One BLAS thread, set before numpy loads (worker processes inherit it): the
+# matrices here are small, and on a busy 2-core machine OpenBLAS threads
+# contending for the cores made a 125-state Erlang A reference chain 50x slower.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from shiftsim.model.loading import parse_scenario
-from shiftsim.model.names import PRIORITIES
-from shiftsim.model.scenario import Scenario
-from shiftsim.sim.arrivals import Calendar, Contacts
-from shiftsim.sim.engine import EngineResult, run_engine
-from shiftsim.sim.randomness import Source, stream
-from shiftsim.sim.replication import engine_rules
-from shiftsim.sim.roster import build_roster
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from shiftsim.model.loading import parse_scenario  # noqa: E402
+from shiftsim.model.names import PRIORITIES  # noqa: E402
+from shiftsim.model.scenario import Scenario  # noqa: E402
+from shiftsim.sim.arrivals import Calendar, Contacts  # noqa: E402
+from shiftsim.sim.engine import EngineResult, run_engine  # noqa: E402
+from shiftsim.sim.randomness import Source, stream  # noqa: E402
+from shiftsim.sim.replication import engine_rules  # noqa: E402
+from shiftsim.sim.roster import build_roster  # noqa: E402
 
 BASE: dict[str, Any] = {
     "horizon": {"start": "2026-03-02", "days": 3},
@@ -84,7 +90,8 @@ def run_timeline(scenario: Scenario, rows: list[dict[str, Any]]) -> EngineResult
     roster = build_roster(scenario, -cal.warmup_days, cal.arrival_days + cal.drain_days, cal.end)
     channels, pools, departments = engine_rules(scenario)
     rng = stream(scenario.seed, 0, Source.RETRY)
-    return run_engine(contacts_at(scenario, rows), channels, pools, departments, roster, cal.end, rng)
+    contacts = contacts_at(scenario, rows)
+    return run_engine(contacts, channels, pools, departments, roster, cal.end, rng)
 
 
 @pytest.fixture

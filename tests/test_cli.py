@@ -151,7 +151,7 @@ def test_output_does_not_depend_on_the_number_of_workers(tmp_path: Path) -> None
     [
         (STRAINED.replace("headcount: 5", "headcount: -3"), "(got -3)"),
         (STRAINED.replace("mean: 6min", "mean: 6"), "(got 6)"),
-        (STRAINED.replace("day: {", "day: {start: 8:30, "), "(got 510)"),
+        (STRAINED.replace("day: {", "day: {start: 8:30, "), "(got 8:30)"),
     ],
     ids=["negative", "no-unit", "unquoted-clock"],
 )

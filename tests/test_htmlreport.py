@@ -83,12 +83,17 @@ def page(folder: Path) -> str:
     return (folder / "report.html").read_text(encoding="utf-8")
 
 
-def row_of(page: str, label: str) -> str:
-    """The HTML table row whose first cell is ``label``."""
+def rows_of(page: str, label: str) -> list[str]:
+    """The HTML table rows whose first cell is ``label``, in page order."""
     rows = re.findall(r"<tr>(?:(?!</tr>).)*</tr>", page, flags=re.S)
     cell = f">{html.escape(label)}</td>"
-    (row,) = [r for r in rows if cell in r.split("</td>", 1)[0] + "</td>"]
-    return row
+    return [r for r in rows if cell in r.split("</td>", 1)[0] + "</td>"]
+
+
+def row_of(page: str, label: str) -> str:
+    """The row of ``label`` in the targets table (its period-table row comes after it)."""
+    target_row, _ = rows_of(page, label)
+    return target_row
 
 
 def pct(x: float) -> str:
@@ -111,6 +116,69 @@ def test_report_saves_charts_as_png_and_svg(folder: Path) -> None:
     assert not [p.name for p in charts.iterdir() if ".tmp-" in p.name]
 
 
+def test_failing_targets_charts_are_saved_for_slides(folder: Path) -> None:
+    targets = pd.read_csv(folder / "targets.csv")
+    failing = targets[targets["verdict"].isin(["missed", "at risk"])]["target"]
+    assert len(failing) >= 2
+    names = {p.stem for p in (folder / "charts").glob("*.png")}
+    for label in failing:
+        slug = "-".join(re.sub(r"[^A-Za-z0-9_-]", " ", label.replace("<=", " ")).split())
+        assert f"service_level_{slug}" in names and f"meet_heatmap_{slug}" in names, slug
+    assert not [n for n in names if "first_target" in n]
+
+
+# Calls answered by a front office, email by a back office that cannot take calls.
+TWO_POOLS = TINY.replace(
+    "pools:\n",
+    "  email:\n    kind: async\n    volume: {per_day: 100}\n"
+    "    handle_time: {dist: exponential, mean: 5min}\n"
+    "pools:\n  backoffice:\n    channels: [email]\n"
+    "    shifts: {day: {headcount: 9}}\n",
+)
+
+
+def test_arrivals_chart_counts_only_agents_skilled_for_the_channels(tmp_path: Path) -> None:
+    from shiftsim.analysis.runner import run
+    from shiftsim.outputs import plotting
+
+    (tmp_path / "two.yaml").write_text(TWO_POOLS)
+    result = run(load_scenario(tmp_path / "two.yaml").with_(replications=1))
+    assert plotting.skill_groups(result) == [["phone"], ["email"]]
+    ax = plotting.arrivals_and_staff(result, channels=["phone"])
+    assert len(ax.patches) == 24  # phone bars only
+    (twin,) = [a for a in ax.figure.axes if a is not ax]
+    lines = {str(ln.get_label()): ln.get_ydata() for ln in twin.get_lines()}
+    si = result.shift_intervals()
+    phone = si[si["pool"] == "agents"].groupby("start")["on_duty"].sum()
+    np.testing.assert_allclose(lines["agents available (after shrinkage)"][:24],
+                               phone.groupby(phone.index.hour).mean())  # fmt: skip
+    # Rostered: the front office's rota only (4 day agents rostered 4 days in 6 at noon).
+    rostered = lines["agents rostered on duty"]
+    day_shift = result.shift_names.index(("agents", "day"))
+    assert rostered[12] == pytest.approx(result.rostered_by_day[:, day_shift].mean())
+    assert "agents for phone" in twin.get_ylabel()
+    with pytest.raises(ValueError, match=r"channels must be some of phone, email \(got fax\)"):
+        plotting.arrivals_and_staff(result, channels=["fax"])
+
+
+def test_sweep_chart_names_the_parameter_and_keeps_the_legend_off_the_data() -> None:
+    from shiftsim.outputs import plotting
+
+    frame = pd.DataFrame({
+        "param": "channels.chat.bot.containment", "value": [0.1, 0.2, 0.1, 0.2],
+        "target": ["a", "a", "b", "b"], "p_meet": [0.5, 0.7, 0.6, 0.9],
+        "p_meet_low": [0.4, 0.6, 0.5, 0.8], "p_meet_high": [0.6, 0.8, 0.7, 1.0],
+    })  # fmt: skip
+    ax = plotting.sweep_chart(frame)
+    assert ax.get_xlabel() == "chat bot containment"
+    assert "as chat bot containment changes" in ax.get_title(loc="left")
+    assert ax.xaxis.get_major_formatter()(0.2, 0) == "20%"
+    fig = ax.figure
+    fig.canvas.draw()
+    box = ax.get_legend().get_window_extent().transformed(ax.transAxes.inverted())
+    assert box.x0 >= 1.0  # beside the axes, on no line
+
+
 def test_targets_table_matches_targets_csv(folder: Path, page: str) -> None:
     targets = pd.read_csv(folder / "targets.csv")
     assert len(targets) == 4
@@ -121,8 +189,41 @@ def test_targets_table_matches_targets_csv(folder: Path, page: str) -> None:
         p = f"{pct(t['p_meet'])}% ({pct(t['p_meet_low'])}–{pct(t['p_meet_high'])})"
         assert sl in row and p in row, (t["target"], row)
         assert f"{pct(t['goal'])}%" in row
-        colour = "good" if t["p_meet"] >= 0.9 else "risk" if t["p_meet"] >= 0.5 else "bad"
-        assert f'class="num {colour}"' in row
+        # The status is the worst period's verdict, coloured by it (not by P(day)).
+        colour = {"likely met": "good", "at risk": "risk", "missed": "bad"}[t["verdict"]]
+        assert f'<td class="{colour}"><b>{html.escape(t["status"])}</b></td>' in row
+        worst = percent_ci(t["worst_value"], t["worst_low"], t["worst_high"])
+        assert worst in row
+
+
+def test_period_table_matches_requirements_csv(folder: Path, page: str) -> None:
+    req = pd.read_csv(folder / "requirements.csv")
+    periods = list(load_scenario(SMALL).reporting.periods)
+    assert len(req) == 4 * len(periods)  # every target judged in every period
+    for label, rows in req.groupby("target", sort=False):
+        _, row = rows_of(page, str(label))
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, flags=re.S)[1 : 1 + len(periods)]
+        for cell, (_, r) in zip(cells, rows.set_index("period").loc[periods].iterrows(),
+                                strict=True):  # fmt: skip
+            mark = {"likely met": "✓", "at risk": "?", "missed": "✗"}[r["verdict"]]
+            assert cell.startswith(f"{percent(r['value'], 0)} {mark}"), (label, cell)
+            assert f"<small>{r['verdict']}</small>" in cell
+
+
+def test_findings_come_first_and_say_what_fails(folder: Path, page: str) -> None:
+    targets = pd.read_csv(folder / "targets.csv")
+    failing = targets[targets["verdict"].isin(["missed", "at risk"])]
+    assert len(failing) > 0  # the small center is short of staff somewhere
+    body = page.split("<h2>Findings</h2>", 1)[1].split("<h2>", 1)[0]
+    items = re.findall(r'<li class="(bad|risk)">(.*?)</li>', body, flags=re.S)
+    assert len(items) == len(failing)
+    for label in failing["target"]:
+        assert f"{html.escape(label)}</b>" in body
+    assert all("Likely cause" in text for _, text in items)
+    summary = (folder / "summary.md").read_text(encoding="utf-8")
+    assert summary.index("## Findings") < summary.index("## Response targets")
+    for label in failing["target"]:
+        assert f"**{label}**:" in summary
 
 
 def test_summary_matches_targets_csv(folder: Path) -> None:
@@ -131,9 +232,10 @@ def test_summary_matches_targets_csv(folder: Path) -> None:
     assert summary.startswith("# Staffing plan: small\n")
     assert "**Status**: COMPLETE: 3 of 3 replications" in summary
     for _, t in targets.iterrows():
-        (line,) = [ln for ln in summary.splitlines() if ln.startswith(f"| {t['target']} |")]
+        line, _ = [ln for ln in summary.splitlines() if ln.startswith(f"| {t['target']} |")]
         assert f"{pct(t['service_level'])}% ({pct(t['service_level_low'])}–" in line
         assert f"| {pct(t['p_meet'])}% ({pct(t['p_meet_low'])}–{pct(t['p_meet_high'])}) |" in line
+        assert f"| {t['status']} |" in line
 
 
 def test_report_is_self_contained(page: str) -> None:
@@ -159,7 +261,7 @@ def test_report_contents(folder: Path, page: str) -> None:
 
 
 SECTIONS = [
-    "Plan summary", "Response targets", "Probability of meeting each target",
+    "Findings", "Response targets", "Plan summary", "Probability of meeting each target",
     "Arrivals and agents on duty", "Service level over the horizon",
     "When are targets missed? Day × hour", "Waits before first response",
     "Backlog of deferrable work", "Occupancy by shift", "Channels", "Shifts",
@@ -215,6 +317,7 @@ def test_one_percent_rule_in_every_table(folder: Path, page: str) -> None:
     assert percent(math.nan) == "–" and percent(None, missing="n/a") == "n/a"
 
 
+@pytest.mark.slow  # a second full report; test_report_without_targets runs --report quickly
 def test_run_report_flag_writes_the_report(tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = invoke("run", tiny, "--out", out, "--no-contacts", "--workers", "1", "-q", "--report")
@@ -253,6 +356,7 @@ def test_report_without_targets(tiny: Path, tmp_path: Path) -> None:
     args = ("--days", "1", "-r", "1", "--set", "targets=[]", "--no-contacts", "-w", "1", "-q")
     result = invoke("run", tiny, "--out", out, *args, "--report")
     assert result.exit_code == 0, result.output
+    assert f"Report: {out / 'report.html'}" in result.output
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "No response targets are defined in this scenario." in page
     assert "Arrivals vs agents on duty" in page and "Occupancy by shift" in page
@@ -283,11 +387,12 @@ def test_interrupted_run_is_flagged(tiny: Path, tmp_path: Path) -> None:
     metrics, _ = replicate(sc, 0)
     results.add(metrics, None)
     results.finish(wall_time=1.0)
-    path = write_report(tmp_path / "cut")
-    page = path.read_text(encoding="utf-8")
+    # The page and summary without the chart files (write_report is tested above).
+    loaded = load_results(tmp_path / "cut")
+    page = render_html(*loaded)
     assert re.search(r'<div class="banner warn" id="status">INTERRUPTED: only 1 of 2 ', page)
     assert "One replication: no confidence interval can be given." in page
-    summary = (tmp_path / "cut" / "summary.md").read_text(encoding="utf-8")
+    summary = render_markdown(*loaded)
     assert "> **INTERRUPTED**: only 1 of 2 replications finished" in summary
     assert "**Status**: INTERRUPTED: 1 of 2 replications" in summary
 
@@ -326,6 +431,7 @@ def console_messages(stderr: str) -> list[str]:
 
 @browser
 @pytest.mark.browser
+@pytest.mark.slow  # starts Chromium; test_report_is_self_contained checks the page quickly
 def test_browser_screenshot_is_not_blank(folder: Path, tmp_path: Path) -> None:
     shot = tmp_path / "report.png"
     url = (folder / "report.html").resolve().as_uri()
@@ -345,6 +451,7 @@ def test_browser_screenshot_is_not_blank(folder: Path, tmp_path: Path) -> None:
 
 @browser
 @pytest.mark.browser
+@pytest.mark.slow  # starts Chromium; test_report_is_self_contained checks the page quickly
 def test_browser_renders_every_image_without_console_errors(
     folder: Path, page: str, tmp_path: Path
 ) -> None:

@@ -148,3 +148,36 @@ def test_bank_january_measured() -> None:
     seen = tables["agents"]["agents_seen"].sum()
     busy = tables["agents"]["busy"].sum()
     assert seen > 1.5 * busy  # names seen overstate the agents at work
+
+
+def test_measure_with_a_scenario(hand_log: Path, tmp_path: Path) -> None:
+    import yaml
+    from conftest import BASE
+
+    scenario = tmp_path / "s.yaml"
+    data = {**BASE, "targets": [{"channel": "phone", "within": "2min", "goal": 0.5}]}
+    scenario.write_text(yaml.safe_dump(data), encoding="utf-8")
+    result = CliRunner().invoke(main, ["measure", str(hand_log), "-s", str(scenario)])
+    assert result.exit_code == 0, result.output
+    assert "phone answered <= 2min" in result.output
+    assert "72.7%" in result.output  # 8 of 11 within 2 min (calls 1-2, 4, 6, 8-11)
+    other = {**BASE, "channels": {"chat": {**BASE["channels"]["phone"], "kind": "chat"}},
+             "pools": {"agents": {**BASE["pools"]["agents"], "channels": ["chat"]}}}  # fmt: skip
+    scenario.write_text(yaml.safe_dump(other), encoding="utf-8")
+    result = CliRunner().invoke(main, ["measure", str(hand_log), "-s", str(scenario)])
+    assert result.exit_code == 1
+    assert "the log has channels the scenario lacks (got 'phone'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_schema_log_round_trips_through_parquet(hand_log: Path, tmp_path: Path) -> None:
+    import pandas as pd
+
+    frame = pd.read_csv(hand_log)
+    for col in ("arrival", "bot_end", "queued", "answered", "handled", "abandoned"):
+        frame[col] = pd.to_datetime(frame[col])  # typed columns, as Parquet keeps them
+    parquet = tmp_path / "calls.parquet"
+    frame.to_parquet(parquet)
+    a = read_logs([hand_log]).frame.drop(columns=["file", "line"])
+    b = read_logs([parquet]).frame.drop(columns=["file", "line"])
+    pd.testing.assert_frame_equal(a, b)

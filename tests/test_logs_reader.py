@@ -211,3 +211,12 @@ def test_bank_january_counts() -> None:
     waits = (f["answered"] - f["queued"]).dt.total_seconds().dropna()
     assert (waits >= 0).all()
     assert np.isclose((f["handled"] - f["answered"]).dt.total_seconds().mean(), 183.3, atol=0.1)
+
+
+def test_public_api() -> None:
+    import shiftsim.logs as logs
+
+    for name in logs.__all__:
+        assert callable(getattr(logs, name)), name
+    with pytest.raises(AttributeError):
+        _ = logs.nothing_here

@@ -36,6 +36,7 @@ def test_process_pool_equals_serial(scenario, serial) -> None:
     _same(serial.metrics, parallel.metrics)
 
 
+@pytest.mark.slow  # starting a LocalCluster takes 10-30 s; the process pool checks the same
 def test_dask_local_cluster_equals_serial(scenario, serial) -> None:
     distributed = pytest.importorskip("distributed")
     cluster = _start_cluster(distributed)

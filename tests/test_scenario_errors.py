@@ -82,9 +82,10 @@ def test_unquoted_clock_time_gets_a_hint_to_quote_it(tmp_path: Path) -> None:
     assert p.path == "pools.agents.shifts.early.start"
     assert "quoted" in p.message
     assert "'08:30'" in p.message  # the value the user meant, quoted
-    assert p.message.endswith("(got 510)")
+    assert "as the number 510" in p.message  # why it is refused
+    assert p.message.endswith("(got 8:30)")  # what the file says
     assert text.startswith(f"{path}: pools.agents.shifts.early.start: clock times must be quoted")
-    assert text.endswith("(got 510)")
+    assert text.endswith("(got 8:30)")
 
 
 def test_unquoted_clock_time_in_a_list(tmp_path: Path) -> None:
@@ -97,7 +98,7 @@ def test_unquoted_clock_time_in_a_list(tmp_path: Path) -> None:
     problems, _ = problems_of(path)
     assert [p.path for p in problems] == ["channels.phone.bot.hours.0"]
     assert "'08:00'" in problems[0].message
-    assert problems[0].message.endswith("(got 480)")
+    assert problems[0].message.endswith("(got 8:00)")
 
 
 @pytest.mark.parametrize("clock", ["'25:00'", "'8h'", "'12:60'", "'24:30'"])
@@ -424,3 +425,268 @@ def test_cli_validate_shipped_scenarios(path: Path) -> None:
 
 def test_shipped_scenarios_exist() -> None:
     assert {p.name for p in SCENARIOS} >= {"minimal.yaml", "baseline.yaml", "holiday.yaml"}
+
+
+# -- files that used to crash the loader or be misread (issue 15) ----------------------------
+
+
+def write_bytes(tmp_path: Path, data: bytes, name: str = "bad.yaml") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return path
+
+
+def one_problem(path: Path) -> Problem:
+    problems, _ = problems_of(path)
+    assert len(problems) == 1, problems
+    return problems[0]
+
+
+@pytest.mark.parametrize(
+    ("data", "where", "says"),
+    [
+        (BASE.replace("small", "sm\xe4ll").encode("latin-1"), "line 1, column 9", "not UTF-8"),
+        (BASE.encode("utf-16"), "", "UTF-16 text; save it as UTF-8"),
+        (BASE.encode("utf-16-le"), "", "looks like UTF-16"),
+        (BASE.encode("utf-32"), "", "UTF-32 text; save it as UTF-8"),
+        (BASE.replace("small", "sm\0all").encode(), "line 1, column 9", "control character #x0000"),
+    ],
+    ids=["latin-1", "utf-16", "utf-16-no-bom", "utf-32", "nul-byte"],
+)
+def test_encodings_and_control_characters(tmp_path: Path, data: bytes, where: str, says: str):
+    p = one_problem(write_bytes(tmp_path, data))
+    assert p.path == where
+    assert says in p.message and "\n" not in p.message
+    if "UTF-8" in says:
+        assert "save it as UTF-8" in p.message
+
+
+def test_utf8_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    sc = load_scenario(write_bytes(tmp_path, b"\xef\xbb\xbf" + BASE.encode(), "good.yaml"))
+    assert sc.name == "small"
+
+
+@pytest.mark.parametrize(
+    ("extra", "says"),
+    [
+        ("x: " + "[" * 500 + "]" * 500 + "\n", "nested more than"),
+        ("? [a, b]\n: 1\n", "a key must be a plain name"),
+        ("x: &c [1, *c]\n", "refers to the value that contains it"),
+        ("x: !!float abc\n", "cannot read this value"),
+        ("x: !!timestamp abc\n", "not a valid date"),
+        ("x: !!int 1:30\n", "cannot read this value"),
+        ("x: !!python/object:os.system ls\n", "could not determine a constructor"),
+        ("x: " + "9" * 5000 + "\n", "number too long"),
+    ],
+    ids=[
+        "deep",
+        "unhashable-key",
+        "cycle",
+        "float-tag",
+        "timestamp-tag",
+        "int-tag",
+        "python-tag",
+        "huge-int",
+    ],  # fmt: skip
+)
+def test_yaml_that_used_to_raise(tmp_path: Path, extra: str, says: str) -> None:
+    p = one_problem(write(tmp_path, BASE + extra))
+    assert p.path.startswith("line "), p
+    assert p.message.startswith("invalid YAML: ") and says in p.message
+
+
+def test_billion_laughs_is_refused_before_expanding(tmp_path: Path) -> None:
+    import time
+
+    lol = 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
+        f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]\n" for i in range(1, 10)
+    )
+    path = write(tmp_path, BASE + lol)
+    assert path.stat().st_size < 1000
+    started = time.perf_counter()
+    p = one_problem(path)
+    assert time.perf_counter() - started < 2
+    assert "aliases expand to more than 1,000,000 values" in p.message
+
+
+def test_large_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
+    p = one_problem(write(tmp_path, BASE + "# " + "x" * (9 * 2**20) + "\n"))
+    assert p.message.startswith("the file is larger than 8 MiB")
+
+
+def test_merge_keys_work(tmp_path: Path) -> None:
+    early = "early: {<<: {start: '08:00', end: '16:00'}, end: '17:00', headcount: 18}"
+    sc = load_scenario(write(tmp_path, variant(("day: {headcount: 18}", early)), "good.yaml"))
+    assert sc.pools["agents"].shifts["early"].start == 8 * 3600
+    assert sc.pools["agents"].shifts["early"].end == 17 * 3600  # the mapping's own key wins
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path", "says"),
+    [
+        ("headcount: 18", "headcount: yes", "pools.agents.shifts.day.headcount", "yes/no"),
+        ("headcount: 18", "headcount: true", "pools.agents.shifts.day.headcount", "yes/no"),
+        ("headcount: 18", "headcount: 1:30", "pools.agents.shifts.day.headcount", "base-60"),
+        (
+            "{per_day: 600}",
+            "{per_day: 600, daily_cv: off}",
+            "channels.phone.volume.daily_cv",
+            "yes/no",
+        ),
+        ("start: 2026-03-02", "start: 0", "horizon.start", "expected a date"),
+        ("start: 2026-03-02", "start: '1700000000'", "horizon.start", "expected a date"),
+        ("start: 2026-03-02", "start: 0001-01-02", "horizon.start", "between 1900-01-01"),
+        ("start: 2026-03-02", "start: 9999-12-30", "horizon.start", "and 2199-12-31"),
+        ("{per_day: 600}", "{per_day: .inf}", "channels.phone.volume.per_day", "finite"),
+        ("{per_day: 600}", "{per_day: 1e400}", "channels.phone.volume.per_day", "finite"),
+        ("{per_day: 600}", "{per_day: .nan}", "channels.phone.volume.per_day", "finite"),
+        ("{per_day: 600}", "{per_day: 1e9}", "channels.phone.volume.per_day", "10000000"),
+        (
+            "{per_day: 600}",
+            "{per_day: 600, weekday_factors: {mon: .nan}}",
+            "channels.phone.volume.weekday_factors.mon",
+            "finite",
+        ),
+        (
+            "{per_day: 600}",
+            "{per_day: 600, hourly_profile: [" + ", ".join(["1e308"] * 24) + "]}",
+            "channels.phone.volume.hourly_profile",
+            "positive sum",
+        ),
+        ("cv: 0.8", "cv: 1e200", "channels.phone.handle_time.cv", "10"),
+        ("mean: 5min, cv", "mean: 1e400s, cv", "channels.phone.handle_time.mean", "at most 366d"),
+        ("mean: 5min, cv", "mean: 1e10d, cv", "channels.phone.handle_time.mean", "at most 366d"),
+        (
+            "{dist: exponential, mean: 5min}",
+            "{dist: empirical, values: [1min], weights: [.nan]}",
+            "channels.phone.patience.weights.0",
+            "finite",
+        ),
+        (
+            "{dist: exponential, mean: 5min}",
+            "{dist: empirical, values: [1min, 2min], weights: [1e308, 1e308]}",
+            "channels.phone.patience",
+            "positive sum",
+        ),
+        (
+            "{dist: exponential, mean: 5min}",
+            "{dist: gamma, mean: 5min, cv: 1e200}",
+            "channels.phone.patience.cv",
+            "10",
+        ),
+    ],
+    ids=[
+        "yes",
+        "true",
+        "sexagesimal",
+        "off",
+        "date-0",
+        "date-timestamp",
+        "year-1",
+        "year-9999",
+        "inf",
+        "1e400",
+        "nan",
+        "volume-bound",
+        "nan-factor",
+        "profile-overflow",
+        "cv-bound",
+        "duration-inf",
+        "duration-bound",
+        "nan-weight",
+        "weights-overflow",
+        "gamma-cv",
+    ],  # fmt: skip
+)
+def test_values_that_validated_and_then_crashed_or_lied(
+    tmp_path: Path, old: str, new: str, path: str, says: str
+) -> None:
+    p = one_problem(write(tmp_path, variant((old, new))))
+    assert p.path == path
+    assert says in p.message, p.message
+    assert "(got " in p.message
+
+
+def test_target_within_a_huge_duration_is_refused(tmp_path: Path) -> None:
+    target = "targets:\n  - {channel: phone, within: 1e10d, goal: 0.8}\n"
+    p = one_problem(write(tmp_path, BASE + target))
+    assert p.path == "targets.0.within" and "at most 366d" in p.message
+
+
+def test_yes_no_text_still_works_for_yes_no_fields(tmp_path: Path) -> None:
+    text = variant(("channels: [phone]", "channels: [phone]\n    takes_vip: no"))
+    assert load_scenario(write(tmp_path, text, "good.yaml")).pools["agents"].takes_vip is False
+
+
+def test_more_channels_than_the_log_can_number(tmp_path: Path) -> None:
+    lines = ["name: many", "horizon: {start: 2026-03-02, days: 1}", "channels:"]
+    names = [f"c{i}" for i in range(128)]
+    for n in names:
+        lines.append(f"  {n}: {{kind: voice, volume: {{per_day: 1}}, "
+                     "handle_time: {dist: constant, value: 1min}}")  # fmt: skip
+    lines += [
+        "pools:",
+        f"  a: {{channels: [{', '.join(names)}], shifts: {{day: {{headcount: 1}}}}}}",
+    ]
+    problems, _ = problems_of(write(tmp_path, "\n".join(lines) + "\n"))
+    assert [p.path for p in problems] == ["channels"]
+    assert "at most 100 items" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("clock", "meant"),
+    [("8:30", "'08:30'"), ("8:30:00", "'08:30:00'"), ("23:59", "'23:59'")],
+)
+def test_unquoted_clock_hint_names_what_was_meant(tmp_path: Path, clock: str, meant: str) -> None:
+    early = f"early: {{start: {clock}, end: '16:00', headcount: 18}}"
+    p = one_problem(write(tmp_path, variant(("day: {headcount: 18}", early))))
+    assert f"If you meant {meant[1:-1]}, write it quoted: {meant}" in p.message
+    assert p.message.endswith(f"(got {clock})")
+
+
+def test_unquoted_clock_with_a_leading_zero_is_text_in_both_yaml_versions(tmp_path: Path) -> None:
+    early = "early: {start: 08:30, end: '16:00', headcount: 18}"
+    sc = load_scenario(write(tmp_path, variant(("day: {headcount: 18}", early)), "good.yaml"))
+    assert sc.pools["agents"].shifts["early"].start == 8.5 * 3600
+
+
+def test_a_huge_wrong_value_is_quoted_short(tmp_path: Path) -> None:
+    values = ", ".join(str(i) for i in range(100_000))
+    p = one_problem(write(tmp_path, variant(("{per_day: 600}", f"{{per_day: [{values}]}}"))))
+    assert len(p.message) < 200
+
+
+@pytest.mark.parametrize(
+    ("setting", "says"),
+    [
+        ("horizon.start=2026-02-30", "--set: horizon.start: invalid YAML: not a valid date"),
+        ("horizon.days=[1,", "--set: horizon.days: invalid YAML:"),
+        ("pools.agents.shifts.day.headcount=yes", "headcount: expected a number, not a yes/no"),
+        ("horizon.days.x=3", "horizon.days.x: cannot set this path"),
+    ],
+)
+def test_cli_set_values_are_read_like_the_file(tmp_path: Path, setting: str, says: str) -> None:
+    path = write(tmp_path, BASE, "good.yaml")
+    result = invoke("run", str(path), "--no-save", "-q", "-w", "1", "--set", setting)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    assert says in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        BASE.encode("utf-16"),
+        BASE.replace("small", "sm\xe4ll").encode("latin-1"),
+        (BASE + "x: " + "[" * 500 + "]" * 500 + "\n").encode(),
+        (BASE + "? [a, b]\n: 1\n").encode(),
+        BASE.replace("per_day: 600", "per_day: 1e400").encode(),
+    ],
+    ids=["utf-16", "latin-1", "deep", "unhashable", "inf"],
+)
+def test_cli_validate_never_shows_a_traceback(tmp_path: Path, data: bytes) -> None:
+    path = write_bytes(tmp_path, data)
+    result = invoke("validate", str(path))
+    assert_clean_failure(result, path)
+    assert all(line.startswith(f"{path}: ") for line in result.output.strip().splitlines())

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from dataclasses import fields
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from shiftsim.analysis.metrics import ReplicationMetrics
 from shiftsim.analysis.results import RunResult
@@ -100,7 +103,8 @@ def test_interrupt_then_resume_loses_nothing(tmp_path, scenario, complete) -> No
 def test_crashed_run_resumes_from_partial(tmp_path, scenario) -> None:
     out = tmp_path / "crash"
     folder = ResultsFolder(out, scenario, "test", fmt="csv")
-    res = run(scenario, replications=[0], on_replication=folder.add)  # then "crash": no finish()
+    res = run(scenario, replications=[0], on_replication=folder.add, keep_logs=True)  # no finish()
+    folder.close()  # a crashed process's lock dies with it
     assert res.replications == 1
     assert not out.exists() and out.with_name("crash.partial").exists()
     again = ResultsFolder(out, scenario, "test", fmt="csv")
@@ -157,3 +161,327 @@ def test_resume_with_fewer_replications_keeps_only_those(tmp_path, scenario) -> 
     loaded, meta = load_results(out)
     assert loaded.replications == 1 and meta["replications_requested"] == 1
     assert sorted(p.name for p in (out / "replications").iterdir()) == ["rep-0000.npz"]
+
+
+# -- nothing lost, nothing corrupted (issue 15) ----------------------------------------------
+
+SMALL = """\
+name: small
+horizon: {start: 2026-03-02, days: 1}
+replications: 3
+channels:
+  phone:
+    kind: voice
+    volume: {per_day: 300}
+    handle_time: {dist: exponential, mean: 4min}
+    patience: {dist: exponential, mean: 5min}
+pools:
+  agents:
+    channels: [phone]
+    shifts: {day: {headcount: 6}, evening: {headcount: 3}, night: {headcount: 2}}
+"""
+
+
+@pytest.fixture
+def small(tmp_path: Path) -> Path:
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL)
+    return path
+
+
+def cli(*args: object) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def cli_run(small: Path, out: Path, *extra: object) -> Result:
+    return cli("run", small, "--out", out, "-q", "-w", "1", "--format", "csv", *extra)
+
+
+def assert_clean(result: Result, starts: str) -> None:
+    """Exit code 1 through sys.exit, one message starting with ``starts``, no traceback."""
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    assert result.output.startswith(starts), result.output
+
+
+def test_force_never_deletes_a_folder_of_other_files(small: Path, tmp_path: Path) -> None:
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "precious.txt").write_text("years of work")
+    assert_clean(cli_run(small, out, "--force"), f"{out}: exists and is not a shiftsim results")
+    assert (out / "precious.txt").read_text() == "years of work"
+    partial = tmp_path / "also.partial"
+    partial.mkdir()
+    (partial / "precious.txt").write_text("more work")
+    assert_clean(cli_run(small, tmp_path / "also", "--force"), f"{partial}: exists and is not")
+    assert (partial / "precious.txt").read_text() == "more work"
+
+
+def test_force_replaces_a_results_folder_and_an_empty_one(small: Path, tmp_path: Path) -> None:
+    out = tmp_path / "empty"
+    out.mkdir()
+    assert cli_run(small, out, "-r", "1").exit_code == 0
+    assert cli_run(small, out, "-r", "1", "--force", "--seed", "5").exit_code == 0
+    assert json.loads((out / "metadata.json").read_text())["seed"] == 5
+
+
+def test_records_are_stored_before_the_replication_is_marked_stored(
+    tmp_path: Path, scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shiftsim.outputs.store as store
+
+    folder = ResultsFolder(tmp_path / "run", scenario, "test", fmt="csv")
+    real = store._write_table
+
+    def crash_on_rep_1(frame, stem, fmt):
+        if stem.name == "rep-0001":
+            raise OSError(28, "No space left on device")
+        real(frame, stem, fmt)
+
+    monkeypatch.setattr(store, "_write_table", crash_on_rep_1)
+    with pytest.raises(OSError):
+        run(scenario, replications=[0, 1], on_replication=folder.add, keep_logs=True)
+    folder.close()
+    reps = folder.partial / "replications"
+    assert (reps / "rep-0000.npz").exists()
+    assert not (reps / "rep-0001.npz").exists()  # no KPIs without their records
+    monkeypatch.setattr(store, "_write_table", real)
+    assert ResultsFolder(tmp_path / "run", scenario, "test", fmt="csv").missing() == [1, 2]
+
+
+def _stored_partial(tmp_path: Path, scenario, reps: list[int]) -> ResultsFolder:
+    folder = ResultsFolder(tmp_path / "run", scenario, "test", fmt="csv")
+    run(scenario, replications=reps, on_replication=folder.add, keep_logs=True)
+    folder.close()  # then "crash"
+    return folder
+
+
+def test_resume_runs_again_a_replication_whose_records_are_missing(tmp_path, scenario) -> None:
+    folder = _stored_partial(tmp_path, scenario, [0, 1])
+    (folder.partial / "contacts" / "rep-0001.csv").unlink()  # as a crash left it before
+    again = ResultsFolder(tmp_path / "run", scenario, "test", fmt="csv")
+    assert again.missing() == [1, 2]
+    assert not (folder.partial / "replications" / "rep-0001.npz").exists()
+    again.close()
+    # Records cut short (fewer rows than the replication's contacts) are not adopted either.
+    csv = folder.partial / "contacts" / "rep-0000.csv"
+    lines = csv.read_text().splitlines(keepends=True)
+    csv.write_text("".join(lines[: len(lines) // 2]))
+    assert ResultsFolder(tmp_path / "run", scenario, "test", fmt="csv").missing() == [0, 1, 2]
+
+
+def test_a_truncated_npz_is_run_again_not_adopted(tmp_path, scenario) -> None:
+    folder = _stored_partial(tmp_path, scenario, [0, 1])
+    npz = folder.partial / "replications" / "rep-0001.npz"
+    npz.write_bytes(npz.read_bytes()[:300])
+    (folder.partial / "replications" / ".rep-0002.npz.tmp-123").write_bytes(b"half")
+    again = ResultsFolder(tmp_path / "run", scenario, "test", fmt="csv")
+    assert again.missing() == [1, 2]
+    assert not (folder.partial / "replications" / ".rep-0002.npz.tmp-123").exists()
+
+
+def test_cli_resumes_a_partial_with_a_truncated_npz(small: Path, tmp_path: Path) -> None:
+    out = tmp_path / "cut"
+    sc = load_scenario(small)
+    folder = ResultsFolder(out, sc, str(small), fmt="csv")
+    run(sc, replications=[0, 1], on_replication=folder.add, keep_logs=True)
+    folder.close()
+    npz = folder.partial / "replications" / "rep-0000.npz"
+    npz.write_bytes(npz.read_bytes()[:100])
+    result = cli_run(small, out)
+    assert result.exit_code == 0, result.output
+    assert "1 replication(s) already finished, 2 to run" in " ".join(result.output.split())
+    assert json.loads((out / "metadata.json").read_text())["replications_finished"] == [0, 1, 2]
+
+
+def _hold_lock(folder: Path) -> subprocess.Popen[str]:
+    code = (
+        "import sys, time; from pathlib import Path; from shiftsim.outputs.store import FolderLock;"
+        f"FolderLock(Path({str(folder)!r})).acquire(); print('held', flush=True); time.sleep(60)"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline() == "held\n"
+    return proc
+
+
+def test_two_runs_cannot_write_the_same_folder(small: Path, tmp_path: Path) -> None:
+    out = tmp_path / "busy"
+    holder = _hold_lock(out)
+    try:
+        result = cli_run(small, out)
+        assert_clean(result, f"{out} is in use by shiftsim (pid {holder.pid})")
+        assert not out.exists() and not out.with_name("busy.partial").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+        assert holder.stdout is not None
+        holder.stdout.close()
+    # The holder died without releasing its lock: the next run takes it over.
+    assert out.with_name("busy.lock").read_text().strip() == str(holder.pid)
+    assert cli_run(small, out, "-r", "1").exit_code == 0
+    assert not out.with_name("busy.lock").exists()
+
+
+def test_out_under_a_regular_file(small: Path, tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    out = tmp_path / "file" / "run"
+    result = cli_run(small, out)
+    assert_clean(result, f"{out}: cannot write the results ({tmp_path / 'file'} is a file, not")
+
+
+def test_out_in_a_read_only_folder(small: Path, tmp_path: Path, monkeypatch) -> None:
+    locked = tmp_path / "ro"
+    locked.mkdir()
+    real = Path.mkdir
+
+    def read_only(self: Path, *args, **kwargs) -> None:
+        if locked in self.parents:
+            raise PermissionError(13, "Permission denied", str(self))
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)  # root ignores chmod: say it as the OS would
+    out = locked / "run"
+    assert_clean(cli_run(small, out), f"{out}: cannot write the results (Permission denied")
+
+
+def test_disk_full_during_a_run_keeps_what_was_stored(small: Path, tmp_path, monkeypatch) -> None:
+    import shiftsim.outputs.store as store
+
+    out = tmp_path / "full"
+    real = store._write_atomic
+    calls = {"npz": 0}
+
+    def fill_up(path: Path, write) -> None:
+        if path.suffix == ".npz":
+            calls["npz"] += 1
+            if calls["npz"] == 2:
+                raise OSError(28, "No space left on device", str(path))
+        real(path, write)
+
+    monkeypatch.setattr(store, "_write_atomic", fill_up)
+    result = cli_run(small, out)
+    assert_clean(result, f"{out}: cannot write the results (No space left on device")
+    assert "keeps the 1 replication(s) stored" in result.output
+    monkeypatch.setattr(store, "_write_atomic", real)  # space freed: resume
+    again = cli_run(small, out)
+    assert again.exit_code == 0
+    assert "1 replication(s) already finished" in " ".join(again.output.split())
+    reference = cli_run(small, tmp_path / "reference")
+    pd.testing.assert_frame_equal(
+        pd.read_csv(out / "targets.csv"), pd.read_csv(tmp_path / "reference" / "targets.csv")
+    )
+    assert reference.exit_code == 0
+
+
+def test_everything_is_synced_before_the_final_rename(tmp_path, scenario, monkeypatch) -> None:
+    import shiftsim.outputs.store as store
+
+    events: list[tuple[str, str]] = []
+    real_fsync, real_replace = store._fsync, os.replace
+    monkeypatch.setattr(store, "_fsync", lambda p: (events.append(("fsync", str(p))),
+                                                   real_fsync(p))[1])  # fmt: skip
+    monkeypatch.setattr(store.os, "replace", lambda a, b: (events.append(("rename", str(b))),
+                                                         real_replace(a, b))[1])  # fmt: skip
+    folder = ResultsFolder(tmp_path / "synced", scenario.with_(replications=1), "test", fmt="csv")
+    res = run(folder.scenario, on_replication=folder.add, keep_logs=True)
+    events.clear()
+    folder.finish(res.wall_time)
+    final = events.index(("rename", str(tmp_path / "synced")))
+    synced = {p for op, p in events[:final] if op == "fsync"}
+    assert str(folder.partial) in synced
+    written = {Path(p).name.split(".tmp-")[0].lstrip(".") for op, p in events if op == "fsync"}
+    assert {"metadata.json", "targets.csv", "intervals.csv"} <= written
+
+
+# -- shiftsim report on folders that are not what they seem ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_folder(tmp_path_factory) -> Path:
+    base = tmp_path_factory.mktemp("small")
+    (base / "small.yaml").write_text(SMALL)
+    out = base / "run"
+    assert cli_run(base / "small.yaml", out, "-r", "2", "--no-contacts").exit_code == 0
+    return out
+
+
+def _copy(folder: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    out = tmp_path / "copy"
+    shutil.copytree(folder, out)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("meta", "says"),
+    [
+        ("[1, 2]", "metadata.json is not one shiftsim writes: not a JSON object"),
+        ('{"status": "complete"', "metadata.json is not one shiftsim writes: not a JSON object"),
+        ({"replications_requested": "abc"}, "replications_requested is 'abc'"),
+        ({"replications_finished": "all"}, "replications_finished is 'all'"),
+        ({"wall_time_s": "long"}, "wall_time_s is 'long'"),
+        ({"versions": []}, "versions is []"),
+        ({"format": "xlsx"}, "format is 'xlsx'"),
+    ],
+    ids=["list", "cut", "requested", "finished", "wall", "versions", "format"],
+)
+def test_report_on_odd_metadata(small_folder: Path, tmp_path: Path, meta, says: str) -> None:
+    out = _copy(small_folder, tmp_path)
+    if isinstance(meta, dict):
+        meta = json.dumps(json.loads((out / "metadata.json").read_text()) | meta)
+    (out / "metadata.json").write_text(meta)
+    result = cli("report", out)
+    prefix = (
+        "" if says.startswith("metadata.json") else "metadata.json is not one shiftsim writes: "
+    )
+    assert_clean(result, f"{out}: cannot read the results ({prefix}{says}")
+    assert not (out / "report.html").exists()
+
+
+def test_report_on_a_scenario_from_another_run(small_folder: Path, tmp_path: Path) -> None:
+    out = _copy(small_folder, tmp_path)
+    text = (out / "scenario.yaml").read_text().replace("headcount: 6", "headcount: 7")
+    (out / "scenario.yaml").write_text(text)
+    assert_clean(cli("report", out), f"{out}: cannot read the results (scenario.yaml is not the")
+
+
+@pytest.mark.parametrize("damage", ["damaged", "missing"])
+def test_report_on_damaged_replications(small_folder: Path, tmp_path: Path, damage: str) -> None:
+    out = _copy(small_folder, tmp_path)
+    npz = out / "replications" / "rep-0001.npz"
+    if damage == "missing":
+        npz.unlink()
+    else:
+        npz.write_bytes(npz.read_bytes()[:200])
+    result = cli("report", out)
+    assert_clean(result, f"{out}: cannot read the results (replications/rep-0001.npz is {damage}")
+
+
+def test_report_on_a_read_only_folder(small_folder: Path, tmp_path: Path, monkeypatch) -> None:
+    out = _copy(small_folder, tmp_path)
+    real = Path.mkdir
+
+    def read_only(self: Path, *args, **kwargs) -> None:
+        if out in self.parents:
+            raise OSError(30, "Read-only file system", str(self))
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)  # the charts folder is the first write
+    assert_clean(cli("report", out), f"{out}: cannot write the report (Read-only file system")
+
+
+@pytest.mark.slow
+def test_report_rebuilds_deleted_tables_and_says_so(small_folder: Path, tmp_path: Path) -> None:
+    out = _copy(small_folder, tmp_path)
+    before = pd.read_csv(out / "targets.csv")
+    (out / "targets.csv").unlink()
+    (out / "intervals.csv").unlink()
+    result = cli("report", out)
+    assert result.exit_code == 0, result.output
+    assert f"{out}: targets.csv, intervals.csv missing: rebuilt from the KPIs of the 2" in (
+        result.output
+    )
+    pd.testing.assert_frame_equal(pd.read_csv(out / "targets.csv"), before)
+    assert (out / "intervals.csv").exists() and (out / "report.html").exists()

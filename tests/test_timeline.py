@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 from conftest import BASE, run_timeline, scenario_from
 
+from shiftsim.model.scenario import Scenario
 from shiftsim.sim.records import Outcome
+from shiftsim.sim.replication import clears_queue_at_close
 
 H = 3600.0
 D = 86400.0
@@ -24,10 +27,10 @@ def test_fcfs_single_agent_waits() -> None:
 
 
 def test_arrival_at_the_instant_a_handle_ends_finds_the_agent_free() -> None:
-    # The handle end at 1010 was on the clock before the arrivals at 1010 were
-    # due, so it goes first (SimPy orders equal times by scheduling order).
-    # Arrivals handled in a batch must keep exactly this order. (At 10, not 0:
-    # agents come on duty at 0, after the first arrival was scheduled.)
+    # The handle end at 1010 was scheduled before the fact of the arrivals at
+    # 1010, so it goes first (equal times: scheduling order, sim/clock.py).
+    # (At 10, not 0: agents come on duty at 0, after the first arrival was
+    # scheduled.)
     sc = scenario_from()
     log = run_timeline(sc, [{"t": 10.0}, {"t": 1010.0}, {"t": 1010.0}, {"t": 1500.0}]).log
     np.testing.assert_allclose(log.answered, [10.0, 1010.0, 2010.0, 3010.0])
@@ -249,3 +252,122 @@ def test_vip_prefers_senior_pool_and_non_vip_pool_skips_vips() -> None:
     assert log.agent[1] == 0  # the other to the junior
     # Second VIP waits for the senior although the junior frees up at the same time.
     assert log.agent[2] == 1 and log.answered[2] == 1000.0
+
+
+def _break_pool() -> dict:
+    # Two agents on 09:00-11:00 with 25% shrinkage: agent j of 2 takes its
+    # 30-min block at j/2 of the shift, so agent 0 is away 09:00-09:30 and
+    # agent 1 is away 10:00-10:30.
+    return {
+        "agents": {
+            "channels": ["phone"],
+            "rotation": {"pattern": "1"},
+            "shrinkage": 0.25,
+            "shifts": {"late": {"start": "09:00", "end": "11:00", "headcount": 2}},
+        }
+    }
+
+
+def test_longest_idle_first_after_a_break() -> None:
+    # Agent 1 idles from 09:00 and leaves on its break at 10:00; agent 0 idles
+    # from 09:30. Back at 10:30, agent 1 has been idle one minute when a call
+    # comes at 10:31, agent 0 sixty-one minutes: agent 0 takes it. (Before the
+    # fix, agent 1's entry from 09:00 became good again on its return and it
+    # took the call.)
+    sc = scenario_from(pools=_break_pool())
+    res = run_timeline(sc, [{"t": 10 * H + 31 * 60, "handle": 60.0}])
+    assert res.log.agent[0] == 0
+    # And the other way round: a call at 10:15, while agent 1 is away, goes to
+    # agent 0; agent 1, back at 10:30, takes the next call (agent 0 busy).
+    rows = [{"t": 10 * H + 15 * 60, "handle": 3000.0}, {"t": 10 * H + 40 * 60, "handle": 60.0}]
+    log = run_timeline(sc, rows).log
+    np.testing.assert_array_equal(log.agent, [0, 1])
+
+
+def test_touching_duty_intervals_keep_the_agents_idle_place() -> None:
+    # Agent 0 works 00:00-24:00 every day: its intervals touch at midnight, so
+    # it never leaves and stays the longest idle; agent 1 (night shift,
+    # 22:00-06:00) came at 22:00. The call at 00:01 goes to agent 0.
+    pools = {
+        "agents": {
+            "channels": ["phone"],
+            "rotation": {"pattern": "1"},
+            "shifts": {
+                "all": {"start": "00:00", "end": "24:00", "headcount": 1},
+                "night": {"start": "22:00", "end": "06:00", "headcount": 1},
+            },
+        }
+    }
+    res = run_timeline(scenario_from(pools=pools), [{"t": D + 60.0, "handle": 60.0}])
+    assert res.log.agent[0] == 0
+
+
+# Phone open 06:00-22:00: no calls expected at night.
+OPEN_6_22 = [0] * 6 + [1] * 16 + [0] * 2
+
+
+def _phone(profile: list[int]) -> dict[str, Any]:
+    volume = {"per_day": 100, "hourly_profile": profile}
+    return {"phone": {**BASE["channels"]["phone"], "volume": volume}}
+
+
+def _closing_center(profile: list[int], **pool: Any) -> Scenario:
+    pools = {
+        "agents": {
+            "channels": ["phone"],
+            "rotation": {"pattern": "1"},
+            "shifts": {"day": {"start": "06:00", "end": "22:00", "headcount": 1}},
+            **pool,
+        }
+    }
+    return scenario_from(channels=_phone(profile), pools=pools)
+
+
+CLOSING_CALLS = [
+    {"t": 21 * H + 50 * 60, "handle": 600.0},  # in hand when duty ends at 22:00
+    {"t": 21 * H + 55 * 60, "handle": 600.0},
+    {"t": 21 * H + 58 * 60, "handle": 600.0},
+]
+
+
+def test_the_last_agent_clears_the_queue_when_the_channel_closes() -> None:
+    # Duty ends at 22:00 with two callers waiting and no calls expected after
+    # 22:00: the agent answers them (22:00, 22:10) and leaves at 22:20.
+    res = run_timeline(_closing_center(OPEN_6_22), CLOSING_CALLS)
+    np.testing.assert_allclose(res.log.answered, [21 * H + 50 * 60, 22 * H, 22 * H + 600])
+    np.testing.assert_array_equal(res.log.agent, [0, 0, 0])
+    assert res.duty_leave[0] == 22 * H + 1200  # 20 min of overtime on day 0
+
+
+def test_without_clearing_callers_wait_for_the_morning() -> None:
+    sc = _closing_center(OPEN_6_22, clear_queue_at_close=False)
+    res = run_timeline(sc, CLOSING_CALLS)
+    np.testing.assert_allclose(res.log.answered[1:], [D + 6 * H, D + 6 * H + 600])
+    assert res.duty_leave[0] == 22 * H
+
+
+def test_an_open_channel_is_not_cleared() -> None:
+    # Calls are expected at 22:00-24:00 (closed only at night): the agent leaves
+    # at 22:00 after the call in hand, the others wait (the default still
+    # clears, because the profile has closed hours).
+    open_6_24 = [0] * 6 + [1] * 18
+    res = run_timeline(_closing_center(open_6_24), CLOSING_CALLS)
+    np.testing.assert_allclose(res.log.answered[1:], [D + 6 * H, D + 6 * H + 600])
+    assert res.duty_leave[0] == 22 * H
+
+
+def test_a_pool_staffed_by_interval_clears_the_queue_at_closing() -> None:
+    pools = {"agents": {"channels": ["phone"], "staffing": {"levels": OPEN_6_22}}}
+    sc = scenario_from(channels=_phone(OPEN_6_22), pools=pools)
+    res = run_timeline(sc, CLOSING_CALLS)
+    np.testing.assert_allclose(res.log.answered, [21 * H + 50 * 60, 22 * H, 22 * H + 600])
+    w = res.worked
+    assert w is not None
+    k = int(np.flatnonzero(w.duty_start == 6 * H)[0])
+    assert (w.duty_end[k], res.duty_leave[k]) == (22 * H, 22 * H + 1200)
+
+
+def test_clearing_is_on_by_default_only_where_a_channel_has_closed_hours() -> None:
+    assert clears_queue_at_close(_closing_center(OPEN_6_22), "agents")
+    assert not clears_queue_at_close(_closing_center([1] * 24), "agents")
+    assert clears_queue_at_close(_closing_center([1] * 24, clear_queue_at_close=True), "agents")

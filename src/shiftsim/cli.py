@@ -21,21 +21,54 @@ def _load(path: str, overrides: dict[str, Any]) -> Any:
         sys.exit(1)
 
 
-@click.group()
+class _Commands(click.Group):
+    """The command group. Exit codes: 0 done, 1 bad input (a usage error too), 2 a target
+    missed with ``--fail-on-miss``, 3 ``staff`` cannot meet a requirement, 130 interrupted.
+
+    Click gives usage errors code 2; here they are bad input like any other (1),
+    so that 2 always means a missed target.
+    """
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        if not kwargs.pop("standalone_mode", True):
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            rv = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()
+            sys.exit(0)
+        except click.UsageError as exc:
+            exc.show()
+            sys.exit(1)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="shiftsim")
 def main() -> None:
     """Size the staff of a 24-hour customer-service center by simulating it."""
 
 
 def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
-    import yaml
+    from shiftsim.model.loading import parse_override
+    from shiftsim.model.problems import ScenarioError
 
     out: dict[str, Any] = {}
     for item in values:
         path, sep, raw = item.partition("=")
         if not sep or not path:
             raise click.BadParameter(f"expected path=value (got {item!r})", param_hint="--set")
-        out[path.strip()] = yaml.safe_load(raw) if raw.strip() else raw
+        try:
+            out[path.strip()] = parse_override(path.strip(), raw)  # read as in a scenario file
+        except ScenarioError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(1)
     return out
 
 
@@ -51,6 +84,88 @@ def _overrides(
     if days is not None:
         overrides["horizon.days"] = days
     return overrides
+
+
+def _volume_option(f: Any) -> Any:
+    return click.option(
+        "--volume", "volumes", multiple=True, metavar="[CHANNEL=]FACTOR",
+        help="Scale the forecast volume (per_day): of every channel (--volume 1.3) or of one "
+             "(--volume phone=1.2); repeatable, a channel's own factor wins.",
+    )(f)  # fmt: skip
+
+
+def _volume_factors(volumes: tuple[str, ...], where: str) -> dict[str | None, float]:
+    """``{None: 1.3, "phone": 1.2}`` from ``--volume`` values; bad ones end the command."""
+    import math
+
+    out: dict[str | None, float] = {}
+    for item in volumes:
+        channel, sep, raw = item.rpartition("=")
+        try:
+            factor = float(raw)
+        except ValueError:
+            factor = math.nan
+        if not math.isfinite(factor) or factor <= 0 or (sep and not channel.strip()):
+            click.echo(f"{where}: --volume: expected FACTOR or CHANNEL=FACTOR with a positive "
+                       f"number (got {item!r})", err=True)  # fmt: skip
+            sys.exit(1)
+        out[channel.strip() or None] = factor
+    return out
+
+
+def _scaled(sc: Any, factors: dict[str | None, float], source: str) -> Any:
+    """``sc`` with each channel's per_day times its ``--volume`` factor."""
+    if not factors:
+        return sc
+    unknown = [c for c in factors if c is not None and c not in sc.channels]
+    if unknown:
+        click.echo(f"{source}: --volume: no channel {unknown[0]!r} (channels: "
+                   f"{', '.join(sc.channels)})", err=True)  # fmt: skip
+        sys.exit(1)
+    changes = {}
+    for name, ch in sc.channels.items():
+        factor = factors.get(name, factors.get(None))
+        if factor is not None:
+            changes[f"channels.{name}.volume.per_day"] = ch.volume.per_day * factor
+    return _revalidated(sc, changes, source)
+
+
+def _revalidated(sc: Any, changes: dict[str, Any], source: str) -> Any:
+    from shiftsim.model.problems import ScenarioError
+
+    try:
+        return sc.with_(changes)
+    except ScenarioError as exc:
+        click.echo(str(exc).replace(f"<{sc.name}>", source, 1), err=True)
+        sys.exit(1)
+
+
+def _plan(text: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """``NAME: path=value, path=value`` as (name, --set values, --volume values).
+
+    Items are split at commas that start a new ``path=``, so a value may hold
+    commas (``{phone: 2, chat: 3}``). ``volume=1.3`` and ``volume.phone=1.3``
+    scale volumes like ``--volume``. Without ``NAME:`` the plan is named by
+    its changes.
+    """
+    import re
+
+    head = re.match(r"\s*([^:=]+?)\s*:\s*(.*)$", text, flags=re.S)  # no "=" before the name's ":"
+    name, body = (head.group(1), head.group(2)) if head else ("", text)
+    items = [i.strip() for i in re.split(r",\s*(?=[A-Za-z_][\w.\[\]]*\s*=)", body) if i.strip()]
+    if not items or any("=" not in i or not i.split("=", 1)[0].strip() for i in items):
+        raise click.BadParameter(
+            f"expected 'NAME: path=value[, path=value...]' (got {text!r})", param_hint="--plan"
+        )
+    sets, volumes = [], []
+    for item in items:
+        path, _, value = item.partition("=")
+        path = path.strip()
+        if path == "volume" or path.startswith("volume."):
+            volumes.append(f"{path.removeprefix('volume').lstrip('.')}={value}".lstrip("="))
+        else:
+            sets.append(f"{path}={value}")
+    return name or ", ".join(items), tuple(sets), tuple(volumes)
 
 
 def _scenario_options(f: Any) -> Any:
@@ -91,10 +206,15 @@ def _executor_options(f: Any) -> Any:
 @click.option("--force", is_flag=True, help="Replace an existing results folder.")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet",
               show_default=True, help="Format of the tables and per-contact records.")  # fmt: skip
-@click.option("--contacts/--no-contacts", default=True, show_default=True,
-              help="Keep the per-contact records.")  # fmt: skip
+@click.option("--contacts/--no-contacts", default=False, show_default=True,
+              help="Also keep the per-contact records (about 100 bytes a contact).")  # fmt: skip
 @click.option("--no-save", is_flag=True, help="Print the report only; write no results folder.")
 @click.option("--report", "html_report", is_flag=True, help="Also write the HTML report.")
+@_volume_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Print a summary as JSON on stdout (the report goes to stderr).")  # fmt: skip
+@click.option("--fail-on-miss", is_flag=True,
+              help="Exit with code 2 when a target misses its requirement.")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(
     scenario: str,
@@ -110,6 +230,9 @@ def run(
     contacts: bool,
     no_save: bool,
     html_report: bool,
+    volumes: tuple[str, ...],
+    as_json: bool,
+    fail_on_miss: bool,
     quiet: bool,
 ) -> None:
     """Simulate SCENARIO and report the probability of meeting each target.
@@ -118,62 +241,173 @@ def run(
     interrupted run keeps its finished replications, and running again with
     the same --out runs only the missing ones.
     """
-    sc = _load(scenario, _overrides(replications, seed, days, sets))
+    from shiftsim.analysis.runner import Interrupts
 
+    box: list[Any] = []  # the results folder, for the message of a second Ctrl-C
+    with Interrupts(hard_exit=True, farewell=lambda: _farewell(box)) as stop:
+        try:
+            sc = _load(scenario, _overrides(replications, seed, days, sets))
+            sc = _scaled(sc, _volume_factors(volumes, scenario), scenario)
+
+            from rich.console import Console
+
+            from shiftsim.outputs.console import print_report
+            from shiftsim.outputs.summary import all_met, dumps, run_summary
+
+            console = Console(stderr=as_json)
+            result, folder = _simulate(
+                sc, scenario, stop, box, out=out, force=force, fmt=fmt, contacts=contacts,
+                save=not no_save, workers=workers, scheduler=scheduler, quiet=quiet,
+                console=console,
+            )  # fmt: skip
+            if result is None:
+                click.echo(
+                    "Interrupted before any replication finished: nothing written.", err=True
+                )
+                sys.exit(130)
+            print_report(result, console)
+            if folder is not None:
+                console.print(f"Results: {folder.final}")
+                if html_report:
+                    _write_html(folder.final, console)
+            if as_json:
+                where = str(folder.final) if folder is not None else None
+                click.echo(dumps(run_summary(result, where)))
+        except KeyboardInterrupt:
+            # Before the run, or while printing: what was simulated is already written.
+            where = f" Results: {box[0].final}" if box and box[0].in_place else ""
+            click.echo(f"\nInterrupted.{where}", err=True)
+            sys.exit(130)
+    if result.interrupted:
+        console.print(
+            "[yellow]Run again with the same --out to finish the missing replications.[/yellow]"
+        )
+    if result.interrupted or stop.requested:
+        sys.exit(130)
+    if fail_on_miss and not all_met(result):
+        sys.exit(2)
+
+
+def _simulate(
+    sc: Any,
+    source: str,
+    stop: Any,
+    box: list[Any],
+    *,
+    out: str | None,
+    force: bool,
+    fmt: str,
+    contacts: bool,
+    save: bool,
+    workers: int | None,
+    scheduler: str | None,
+    quiet: bool,
+    console: Any,
+) -> tuple[Any, Any]:
+    """Run the replications of ``sc`` into its results folder; ``(None, folder)`` if none finished.
+
+    The first Ctrl-C stops the run and keeps what finished; file system
+    problems are ``DIR: problem``, exit code 1.
+    """
     import time
     from pathlib import Path
 
-    from rich.console import Console
-
-    from shiftsim.analysis.runner import default_workers, executor_for
+    from shiftsim.analysis.runner import ExecutorError, default_workers, executor_for
     from shiftsim.analysis.runner import run as run_scenario
-    from shiftsim.outputs.console import print_report
     from shiftsim.outputs.store import OutputError, ResultsFolder
 
-    console = Console()
+    started = time.perf_counter()
     folder = None
     todo = list(range(sc.replications))
-    if not no_save:
+    if save:
         target = (
             Path(out)
             if out
             else Path("results") / f"{_slug(sc.name)}-{time.strftime('%Y%m%d-%H%M%S')}"
         )
         try:
-            folder = ResultsFolder(target, sc, scenario, force=force, fmt=fmt, contacts=contacts)
+            with stop.protected():
+                folder = ResultsFolder(target, sc, source, force=force, fmt=fmt, contacts=contacts)
         except OutputError as exc:
-            click.echo(f"{target}: {exc}", err=True)
+            click.echo(str(exc), err=True)
             sys.exit(1)
+        box.append(folder)
         todo = folder.missing()
         if len(todo) < sc.replications:
             console.print(
                 f"Resuming {target}: {sc.replications - len(todo)} replication(s) already "
                 f"finished, {len(todo)} to run."
             )
+    result = None
     n_workers = max(1, min(workers or default_workers(), len(todo)))
-    with _progress(quiet) as bar:
-        task = bar.add_task("replications", total=len(todo))
-        with executor_for(n_workers, scheduler) as executor:
-            result = run_scenario(
-                sc,
-                progress=lambda done, total: bar.update(task, completed=done),
-                executor=executor,
-                replications=todo,
-                on_replication=folder.add if folder is not None else None,
-                keep_logs=folder is not None and contacts,
-            )
-    if folder is not None:
-        result = folder.finish(result.wall_time)
-    print_report(result, console)
-    if folder is not None:
-        console.print(f"Results: {folder.final}")
-        if html_report:
-            _write_html(folder.final, console)
-    if result.interrupted:
-        console.print(
-            "[yellow]Run again with the same --out to finish the missing replications.[/yellow]"
-        )
-        sys.exit(130)
+    try:
+        with _progress(quiet) as bar:
+            task = bar.add_task("replications", total=len(todo))
+            with executor_for(n_workers, scheduler) as executor:
+                result = run_scenario(
+                    sc,
+                    progress=lambda done, total: bar.update(task, completed=done),
+                    executor=executor,
+                    replications=todo,
+                    on_replication=folder.add if folder is not None else None,
+                    keep_logs=folder is not None and contacts,
+                    interrupts=stop,
+                )
+    except KeyboardInterrupt:
+        stop.requested = True  # while workers started or stopped: what is stored is kept
+    except (ExecutorError, OSError) as exc:
+        if folder is not None:
+            folder.close() if folder.done else folder.discard()
+        if isinstance(exc, ExecutorError):
+            click.echo(str(exc), err=True)
+        else:
+            _cannot_write(folder, exc)
+        sys.exit(1)
+    if folder is None:
+        return (result if result is not None and result.metrics else None), None
+    wall = result.wall_time if result is not None else time.perf_counter() - started
+    try:
+        with stop.protected(raise_after=False):
+            if not folder.done:
+                folder.discard()
+                return None, folder
+            result = folder.finish(wall, atomic=stop.atomic)
+    except OSError as exc:
+        folder.close()
+        _cannot_write(folder, exc)
+        sys.exit(1)
+    return result, folder
+
+
+def _cannot_write(folder: Any, exc: OSError) -> None:
+    """Say that the results folder cannot be written, and what is kept."""
+    from shiftsim.outputs.store import why
+
+    if folder is None:
+        click.echo(f"cannot write ({why(exc)})", err=True)
+        return
+    kept = (
+        f"; {folder.partial} keeps the {len(folder.done)} replication(s) stored: "
+        "fix this and run again with the same --out"
+        if folder.done
+        else ""
+    )
+    click.echo(f"{folder.final}: cannot write the results ({why(exc)}){kept}", err=True)
+
+
+def _farewell(box: list[Any]) -> str:
+    """What a second Ctrl-C says as the run stops at once."""
+    if not box:
+        return "Stopped."
+    folder = box[0]
+    if folder.in_place:
+        return f"Stopped. Results: {folder.final}"
+    if not folder.done:
+        return "Stopped before any replication finished."
+    return (
+        f"Stopped at once: {folder.partial} keeps {len(folder.done)} finished replication(s); "
+        "run again with the same --out to resume."
+    )
 
 
 def _progress(quiet: bool) -> Any:
@@ -194,8 +428,16 @@ def _progress(quiet: bool) -> Any:
 
 def _write_html(folder: Any, console: Any) -> None:
     from shiftsim.outputs.html import write_report
+    from shiftsim.outputs.store import OutputError, why
 
-    path = write_report(folder)
+    try:
+        path = write_report(folder)
+    except OutputError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(1)
+    except OSError as exc:
+        click.echo(f"{folder}: cannot write the report ({why(exc)})", err=True)
+        sys.exit(1)
     console.print(f"Report: {path}")
 
 
@@ -209,6 +451,12 @@ def _slug(name: str) -> str:
 @click.argument("scenarios", nargs=-1, required=True, type=click.Path(dir_okay=False))
 @_scenario_options
 @_executor_options
+@click.option("--plan", "plans_given", multiple=True, metavar="'NAME: PATH=VALUE, ...'",
+              help="A what-if on the first file: its name, then the settings it changes "
+                   "(volume=1.3 scales volumes); repeatable.")  # fmt: skip
+@_volume_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the comparison as JSON on stdout (the tables go to stderr).")  # fmt: skip
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def compare(
     scenarios: tuple[str, ...],
@@ -218,25 +466,50 @@ def compare(
     sets: tuple[str, ...],
     workers: int | None,
     scheduler: str | None,
+    plans_given: tuple[str, ...],
+    volumes: tuple[str, ...],
+    as_json: bool,
     quiet: bool,
 ) -> None:
-    """Compare plans (the first is the baseline) on common random numbers.
+    """Compare plans on common random numbers: the first file is the baseline.
 
+    The other plans are more scenario files, or what-ifs on the first one in a
+    line each: --plan "night+4: pools.frontline.shifts.night.headcount=10".
     Every plan runs with the same seed and replications, so replication r of
     each plan serves the same customers: the differences shown, with their
-    95% confidence intervals, are the plans', not simulation noise. --set
-    applies to every plan.
+    95% confidence intervals, are the plans', not simulation noise. --set,
+    --volume, -r, --seed and --days apply to every plan.
     """
-    if len(scenarios) < 2:
-        click.echo("compare needs at least two scenario files (got 1)", err=True)
+    parsed = [_plan(text) for text in plans_given]
+    if len(scenarios) + len(parsed) < 2:
+        click.echo(
+            f"{scenarios[0]}: compare needs a second plan: another scenario file, or a "
+            'what-if such as --plan "night+4: pools.NAME.shifts.night.headcount=10" (got one '
+            "plan)",
+            err=True,
+        )
         sys.exit(1)
     overrides = _overrides(replications, seed, days, sets)
-    plans = {}
-    for path in scenarios:
-        name = _slug(path.rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml"))
+    factors = _volume_factors(volumes, scenarios[0])
+    plans: dict[str, Any] = {}
+    changes: dict[str, dict[str, Any]] = {}
+
+    def add(name: str, sc: Any, changed: dict[str, Any]) -> None:
         while name in plans:
             name += "'"
-        plans[name] = _load(path, overrides)
+        plans[name] = sc
+        changes[name] = changed
+
+    for path in scenarios:
+        name = _slug(path.rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml"))
+        add(name, _scaled(_load(path, overrides), factors, path), {})
+    for name, plan_sets, plan_volumes in parsed:
+        changed = _parse_sets(plan_sets)
+        sc = _scaled(_load(scenarios[0], overrides | changed), factors, scenarios[0])
+        plan_factors = _volume_factors(plan_volumes, scenarios[0])
+        sc = _scaled(sc, plan_factors, scenarios[0])
+        volume = {f"volume{'.' + c if c else ''}": f for c, f in plan_factors.items()}
+        add(name, sc, {**changed, **volume})
 
     from rich.console import Console
 
@@ -260,21 +533,55 @@ def compare(
             except ValueError as exc:
                 click.echo(str(exc), err=True)
                 sys.exit(1)
-    print_comparison(comparison, Console())
+    print_comparison(comparison, Console(stderr=as_json))
+    if as_json:
+        from shiftsim.outputs.summary import comparison_summary, dumps
+
+        click.echo(dumps(comparison_summary(comparison, changes)))
 
 
 @main.command("report")
 @click.argument("folder", type=click.Path(file_okay=False))
 def report_command(folder: str) -> None:
-    """Write report.html and summary.md into the results FOLDER of a run."""
-    from shiftsim.outputs.html import write_report
-    from shiftsim.outputs.store import OutputError
+    """Write report.html and summary.md into the results FOLDER of a run.
 
+    The folder is checked first (metadata.json, the scenario's hash, every
+    replication it lists); summary tables that are missing are rebuilt from
+    the replications' KPIs, and the command says so.
+    """
+    from pathlib import Path
+
+    from shiftsim.outputs.html import write_report
+    from shiftsim.outputs.store import (
+        FolderLock,
+        OutputError,
+        load_results,
+        missing_tables,
+        why,
+        write_tables,
+    )
+
+    lock = FolderLock(Path(folder))
     try:
+        result, meta = load_results(folder)  # checks what the report is built from
+        lock.acquire()
+        lacking = missing_tables(folder, meta.get("format", "parquet"))
+        if lacking and result.metrics:
+            write_tables(result, Path(folder), meta.get("format", "parquet"))
+            click.echo(
+                f"{folder}: {', '.join(lacking)} missing: rebuilt from the KPIs of the "
+                f"{result.replications} replication(s) metadata.json lists",
+                err=True,
+            )
         path = write_report(folder)
     except OutputError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
+    except OSError as exc:
+        click.echo(f"{folder}: cannot write the report ({why(exc)})", err=True)
+        sys.exit(1)
+    finally:
+        lock.release()
     click.echo(f"Report: {path}\nSummary: {path.with_name('summary.md')}")
 
 
@@ -294,6 +601,9 @@ def validate(scenario: str) -> None:
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @_scenario_options
 @_executor_options
+@_volume_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the hours as JSON on stdout (the tables go to stderr).")  # fmt: skip
 def check(
     scenario: str,
     replications: int | None,
@@ -302,9 +612,18 @@ def check(
     sets: tuple[str, ...],
     workers: int | None,
     scheduler: str | None,
+    volumes: tuple[str, ...],
+    as_json: bool,
 ) -> None:
-    """Compare SCENARIO hour by hour with a planner's stationary Erlang C/A figure."""
+    """Compare SCENARIO hour by hour with a planner's stationary Erlang C/A figure.
+
+    Each flagged hour names its one or two dominant reasons, measured by
+    rerunning the hour's Erlang figure with what the simulation saw.
+    """
     sc = _load(scenario, _overrides(replications, seed, days, sets))
+    sc = _scaled(sc, _volume_factors(volumes, scenario), scenario)
+
+    from rich.console import Console
 
     from shiftsim.analysis.runner import default_workers, executor_for
     from shiftsim.planning.check import check_scenario, print_check
@@ -312,7 +631,11 @@ def check(
     n_workers = max(1, min(workers or default_workers(), sc.replications))
     with executor_for(n_workers, scheduler) as executor:
         checks = check_scenario(sc, executor)
-    print_check(checks, sc)
+    print_check(checks, sc, Console(stderr=as_json))
+    if as_json:
+        from shiftsim.outputs.summary import check_summary, dumps
+
+        click.echo(dumps(check_summary(checks, sc)))
 
 
 @main.command()
@@ -534,9 +857,11 @@ def fit_command(
     from shiftsim.outputs.logconsole import print_backtest, print_fit
 
     console = Console()
+    from shiftsim.model.problems import ScenarioError
+
     try:
         fitted = fit_logs(table, day_types=day_types, replications=replications, seed=seed)
-    except ValueError as exc:
+    except (ValueError, ScenarioError) as exc:
         click.echo(f"{', '.join(logs)}: cannot fit: {exc}", err=True)
         sys.exit(1)
     try:

@@ -25,8 +25,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from shiftsim.analysis.metrics import meets
 from shiftsim.analysis.results import RunResult
 from shiftsim.analysis.runner import Progress, executor_for, run
+from shiftsim.analysis.statistics import mean_ci
 from shiftsim.model.scenario import Scenario
 
 __all__ = ["Comparison", "compare", "sweep"]
@@ -43,9 +45,8 @@ def _per_replication(result: RunResult) -> tuple[np.ndarray, np.ndarray, np.ndar
     goals = np.array([t.goal for t in result.scenario.resolved_targets])
     with np.errstate(invalid="ignore", divide="ignore"):
         sl = met.sum(axis=2) / elig.sum(axis=2)
-        day_sl = met / elig
         has = elig > 0
-        ok = (day_sl >= goals[None, :, None] - 1e-12) & has
+        ok = meets(met, elig, goals[None, :, None])
         p = ok.sum(axis=2) / has.sum(axis=2)  # NaN where no day had an eligible contact
     return sl, p, ok, has
 
@@ -68,14 +69,7 @@ def _paired_days_half(
     if b + c == 0:
         return 3.0 / n
     var = (b + c - (b - c) ** 2 / n) / n**2
-    return float(1.959964 * np.sqrt(max(var, 0.0)))
-
-
-def _t_half(values: np.ndarray, level: float = 0.95) -> float:
-    v = values[~np.isnan(values)]
-    if len(v) < 2:
-        return float("nan")
-    return float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return float(stats.norm.ppf(0.975) * np.sqrt(max(var, 0.0)))  # 95%, as the rule of three
 
 
 @dataclass
@@ -169,14 +163,15 @@ class Comparison:
                 ):
                     d = a - b
                     mean = float(np.nanmean(d)) if np.any(~np.isnan(d)) else float("nan")
-                    h = _t_half(d)
+                    h = mean_ci(d).half_width
                     if key == "p_meet":
                         floor = _paired_days_half(ok[:, k], has[:, k], b_ok[:, k], b_has[:, k])
                         h = floor if np.isnan(h) else max(h, floor)
                     row[f"{key}_diff"] = mean
                     row[f"{key}_diff_low"] = mean - h
                     row[f"{key}_diff_high"] = mean + h
-                    row[f"{key}_half_width_independent"] = float(np.hypot(_t_half(a), _t_half(b)))
+                    independent = np.hypot(mean_ci(a).half_width, mean_ci(b).half_width)
+                    row[f"{key}_half_width_independent"] = float(independent)
                 rows.append(row)
         return pd.DataFrame(rows)
 

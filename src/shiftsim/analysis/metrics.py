@@ -31,6 +31,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from shiftsim.model.deadlines import deadlines
 from shiftsim.model.durations import DAY
@@ -184,15 +185,16 @@ def check_target(name: str, scenario: Scenario) -> Target | None:
     )  # fmt: skip
 
 
-def meets(met: np.ndarray, eligible: np.ndarray, goal: float | np.ndarray) -> np.ndarray:
+def meets(met: ArrayLike, eligible: ArrayLike, goal: ArrayLike) -> np.ndarray:
     """Whether a service level ``met / eligible`` reaches ``goal`` (the one rule for it).
 
     Element-wise on counts of a day, a period, an interval or the whole
     horizon; ``False`` where nothing is eligible (there is nothing to judge).
     """
-    met = np.asarray(met, dtype=float)
-    eligible = np.asarray(eligible, dtype=float)
-    return (eligible > 0) & (met >= (np.asarray(goal) - GOAL_TOLERANCE) * eligible)
+    m = np.asarray(met, dtype=float)
+    e = np.asarray(eligible, dtype=float)
+    ok: np.ndarray = (e > 0) & (m >= (np.asarray(goal, dtype=float) - GOAL_TOLERANCE) * e)
+    return ok
 
 
 def period_counts(

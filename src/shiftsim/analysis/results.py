@@ -20,7 +20,7 @@ from shiftsim.model.formats import percent
 from shiftsim.model.names import PRIORITIES
 from shiftsim.model.scenario import Scenario, Target
 
-__all__ = ["REQUIREMENT_COLUMNS", "RunResult", "verdict"]
+__all__ = ["REQUIREMENT_COLUMNS", "RunResult", "plural_period", "verdict"]
 
 REQUIREMENT_COLUMNS: tuple[str, ...] = (
     "target", "target_index", "per", "period", "goal", "value", "low", "high", "required",
@@ -272,26 +272,40 @@ class RunResult:
 
     # -- channels ------------------------------------------------------------
     def channels(self) -> pd.DataFrame:
-        """Per channel: volume, bot containment, abandonment, ASA and escalations."""
+        """Per channel: volume, bot containment, abandonment, ASA and escalations.
+
+        Each KPI is three columns: its mean over replications and the 95%
+        interval, ``_low`` and ``_high`` (``offered_per_rep``,
+        ``containment``, ``abandonment``, ``asa_s``, ``escalation_share``,
+        ``dept_delay_s``, ``dept_late_share``). ASA is NaN for async channels.
+        """
         rows: list[dict[str, Any]] = []
         s = {n: self._stack(n) for n in (
             "offered", "customers", "bot_offered", "deflected", "queued", "answered",
             "abandoned", "wait_sum", "escalated", "dept_late", "dept_delay_sum", "dept_answered",
         )}  # fmt: skip
+        nan = Estimate(np.nan, np.nan, np.nan, 0)
         for j, name in enumerate(self.scenario.channels):
             col = {k: v[:, j] for k, v in s.items()}
+            asa = ratio_ci(col["wait_sum"], col["answered"])
             rows.append(
                 {
                     "channel": name,
-                    "offered_per_rep": _est(mean_ci(col["offered"])),
-                    "containment": _est(_clip01(ratio_ci(col["deflected"], col["bot_offered"]))),
-                    "abandonment": _est(_clip01(ratio_ci(col["abandoned"], col["queued"]))),
-                    "asa_s": _est(ratio_ci(col["wait_sum"], col["answered"]))
-                    if self.scenario.channels[name].synchronous
-                    else (np.nan, np.nan, np.nan),
-                    "escalation_share": _est(_clip01(ratio_ci(col["escalated"], col["answered"]))),
-                    "dept_delay_s": _est(ratio_ci(col["dept_delay_sum"], col["dept_answered"])),
-                    "dept_late_share": _est(_clip01(ratio_ci(col["dept_late"], col["escalated"]))),
+                    **_columns("offered_per_rep", mean_ci(col["offered"])),
+                    **_columns(
+                        "containment", _clip01(ratio_ci(col["deflected"], col["bot_offered"]))
+                    ),
+                    **_columns("abandonment", _clip01(ratio_ci(col["abandoned"], col["queued"]))),
+                    **_columns("asa_s", asa if self.scenario.channels[name].synchronous else nan),
+                    **_columns(
+                        "escalation_share", _clip01(ratio_ci(col["escalated"], col["answered"]))
+                    ),
+                    **_columns(
+                        "dept_delay_s", ratio_ci(col["dept_delay_sum"], col["dept_answered"])
+                    ),
+                    **_columns(
+                        "dept_late_share", _clip01(ratio_ci(col["dept_late"], col["escalated"]))
+                    ),
                 }
             )
         return pd.DataFrame(rows)
@@ -303,6 +317,8 @@ class RunResult:
         day of the horizon; ``on_duty_per_day`` the mean number present (the
         rostered less random absence, over days and replications). Both count
         an agent for the whole shift: shrinkage is not taken off.
+        ``occupancy`` (busy time / time on duty) and ``overtime_h_per_day``
+        come with their 95% interval, ``_low`` and ``_high``.
         """
         busy, avail, ot = self._stack("busy"), self._stack("available"), self._stack("overtime")
         days = self.scenario.horizon.days
@@ -315,9 +331,10 @@ class RunResult:
                     "headcount": int(self.headcount[j]),
                     "rostered_per_day": float(self.rostered_by_day[:, j].mean()),
                     "on_duty_per_day": float(self.on_duty_by_day[:, j].mean()),
-                    "occupancy": _est(_clip01(ratio_ci(busy[:, j], avail[:, j]))),
-                    "overtime_h_per_day": _est(
-                        _clip01(mean_ci(ot[:, j] / 3600 / days), upper=np.inf)
+                    **_columns("occupancy", _clip01(ratio_ci(busy[:, j], avail[:, j]))),
+                    **_columns(
+                        "overtime_h_per_day",
+                        _clip01(mean_ci(ot[:, j] / 3600 / days), upper=np.inf),
                     ),
                 }
             )
@@ -493,7 +510,7 @@ def _worst(t: Target, worst: pd.Series | None, confidence: float) -> dict[str, A
     elif t.per == "day":
         what = f"{share} of days"
     else:
-        what = f"{share} of {_plural(str(worst['period']))}"
+        what = f"{share} of {plural_period(str(worst['period']))}"
     return {
         "worst_period": worst["period"], "worst_value": value, "worst_low": worst["low"],
         "worst_high": worst["high"], "required": required, "verdict": judged,
@@ -506,7 +523,7 @@ def _digits(share: float) -> int:
     return 0 if abs(100 * share - round(100 * share)) < 1e-9 else 1
 
 
-def _plural(period: str) -> str:
+def plural_period(period: str) -> str:
     """``nights`` for ``night``; ``day periods`` (``days`` would read as whole days)."""
     if period == "day":
         return "day periods"
@@ -523,8 +540,9 @@ def _nonneg(
     return m, np.maximum(lo, 0.0), hi
 
 
-def _est(e: Estimate) -> tuple[float, float, float]:
-    return (e.mean, e.low, e.high)
+def _columns(name: str, e: Estimate) -> dict[str, float]:
+    """An estimate as the three columns of a tidy table: ``name``, ``name_low``, ``name_high``."""
+    return {name: float(e.mean), f"{name}_low": float(e.low), f"{name}_high": float(e.high)}
 
 
 def _clip01(e: Estimate, upper: float = 1.0) -> Estimate:

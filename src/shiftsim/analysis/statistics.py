@@ -53,7 +53,7 @@ class Estimate:
 def _check_level(level: object) -> float:
     """Return ``level`` as a float, or raise ValueError unless it is in (0, 1)."""
     if isinstance(level, Real | np.floating) and not isinstance(level, bool | np.bool_):
-        value = float(level)  # type: ignore[arg-type]
+        value = float(level)
         if 0.0 < value < 1.0:
             return value
     raise ValueError(f"level must be a number in (0, 1) (got {level!r})")

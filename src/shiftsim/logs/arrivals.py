@@ -130,6 +130,7 @@ class VolumeFit:
     cv_low: float
     cv_high: float
     events: tuple[DayEvent, ...]
+    dof: int = 0  # days left to estimate the spread with, after the weekday means
 
     @property
     def label(self) -> str:
@@ -183,14 +184,15 @@ def fit_volume(
     means = {w: float(totals[regular & (weekday == w)].mean()) for w in weekdays
              if (regular & (weekday == w)).any()}  # fmt: skip
     per_day = float(np.mean(list(means.values()))) if means else 0.0
-    factors = {WEEKDAYS[w]: (means.get(w, per_day) / per_day if per_day > 0 else 0.0)
-               for w in range(7) if w in weekdays}  # fmt: skip
+    factors: dict[str, float] = {
+        WEEKDAYS[w]: (means.get(w, per_day) / per_day if per_day > 0 else 0.0) for w in weekdays
+    }
     for w in range(7):
         factors.setdefault(WEEKDAYS[w], 0.0)
     factors = {d: factors[d] for d in WEEKDAYS}
     expected = np.array([per_day * factors[WEEKDAYS[w]] for w in weekday])
     events = tuple(
-        DayEvent(int(i), dates[i], float(totals[i]), float(expected[i]))
+        DayEvent(int(i), dates[int(i)], float(totals[i]), float(expected[i]))
         for i in np.flatnonzero(outlier)
     )
     # Overdispersion after the weekday effect: Var(N/E) = 1/E + cv^2.
@@ -217,5 +219,5 @@ def fit_volume(
         weekday_days={WEEKDAYS[w]: int((regular & (weekday == w)).sum()) for w in weekdays},
         profile=profile, observed_profile=observed_profile, closed=np.asarray(closed, bool),
         closed_per_day=float(counts[regular][:, closed].sum() / n_regular),
-        daily_cv=cv, cv_low=lo, cv_high=hi, events=events,
+        daily_cv=cv, cv_low=lo, cv_high=hi, events=events, dof=max(dof, 0),
     )  # fmt: skip

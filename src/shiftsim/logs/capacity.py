@@ -11,8 +11,8 @@ an agent who picked up a call in a quiet stretch was there for it. The
 hour's estimate is the time average of both. (The mean of busy agents over
 waiting moments alone, ``method="waiting"``, leans toward the moments when
 fewer agents were there, since that is when queues form: on the bank's
-January it gives 0.4 agent less at the peak and simulated abandonment 2.5
-points higher.)
+January it gives about 0.4 agent less at the peak, and the back-test's
+hourly abandonment is then off by 7.4 points instead of 5.4.)
 """
 
 from __future__ import annotations

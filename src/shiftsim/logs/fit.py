@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from shiftsim.analysis.statistics import wilson
 from shiftsim.logs.annotated import annotated_yaml
 from shiftsim.logs.arrivals import VolumeFit, find_day_types, fit_volume, hourly_counts
 from shiftsim.logs.capacity import Capacity, available_agents, dither
@@ -31,6 +32,7 @@ from shiftsim.model.durations import format_duration
 from shiftsim.model.loading import parse_scenario
 from shiftsim.model.names import PRIORITIES, WEEKDAYS
 from shiftsim.model.scenario import Scenario, Target
+from shiftsim.sim.records import Outcome
 
 __all__ = ["STAFFING_STEP", "ChannelFit", "FitResult", "fit_logs"]
 
@@ -130,7 +132,8 @@ def fit_logs(
     weekday = np.array([d.weekday() for d in dates])
     log_channels = list(measurement.scenario.channels)
     kinds = table.channels
-    weight = np.array([1.0 for _ in log_channels])
+    # A contact takes a whole agent: the log does not say how many chats an agent held.
+    weight = np.ones(len(log_channels))
     capacity = available_agents(log, weight, n_days)
     window = table.mapping.retry_window
     _, attempt, previous = link_retries(table, window)
@@ -204,7 +207,7 @@ def fit_logs(
     data["targets"] = answer + [_compact(t) for t in draft.to_dict()["targets"]]
     comments["targets"] = (
         "first: the answer-time target the back-test compares (all priorities); then the "
-        "tier table of DOMAIN.md for the priorities present"
+        "tier table of docs/domain.md for the priorities present"
     )
     data["reporting"] = {"interval": "1h"}
     scenario = parse_scenario(data, source="<fitted>")
@@ -246,7 +249,7 @@ def _channel_behaviour(
     ended = np.where(np.isnan(log.answered), log.abandoned, log.answered)
     queued = mine & ~np.isnan(log.queued) & ~np.isnan(ended)
     wait = ended[queued] - log.queued[queued]
-    gone = log.outcome[queued] == 3  # Outcome.ABANDONED
+    gone = log.outcome[queued] == Outcome.ABANDONED
     if kind != "async" and gone.any():
         p = fit_patience(wait, gone)
         patience[lc] = p
@@ -254,7 +257,8 @@ def _channel_behaviour(
         notes["patience"] = p.note
         known = table.frame["customer"].notna().to_numpy()
         r = fit_retries(
-            log.arrival, log.abandoned, log.outcome == 3, known & mine, previous, attempt,
+            log.arrival, log.abandoned, log.outcome == Outcome.ABANDONED, known & mine, previous,
+            attempt,
             window, end,
         )  # fmt: skip
         retries[lc] = r
@@ -271,15 +275,23 @@ def _channel_behaviour(
     waited = queued.copy()
     waited[queued] = wait > 0
     sample = waited & (attempt == 1) if (waited & (attempt == 1)).any() else mine
-    mix = {p: float((log.priority[sample] == i).mean()) for i, p in enumerate(PRIORITIES)}
+    mix: dict[str, float] = {
+        str(p): float((log.priority[sample] == i).mean()) for i, p in enumerate(PRIORITIES)
+    }
     priorities[lc] = mix
     spec["priorities"] = _shares(mix)
-    notes["priorities"] = (
-        f"among {int(sample.sum()):,} first attempts that waited: "
-        + ", ".join(f"{k} {v:.1%}" for k, v in mix.items() if v > 0)
-        + "; served by priority then time in queue (strict), whatever head start the log's "
-        "center gave"
-    )
+    n_sample = int(sample.sum())
+    present = [k for k, v in mix.items() if v > 0]
+    if len(present) > 1:
+        shares = ", ".join(
+            f"{k} {mix[k]:.1%} (95% CI {_wilson_text(mix[k], n_sample)})" for k in present
+        )
+        notes["priorities"] = (
+            f"among {n_sample:,} first attempts that waited: {shares}; served by priority then "
+            "time in queue (strict), whatever head start the log's center gave"
+        )
+    else:
+        notes["priorities"] = f"every contact of the log is {present[0] if present else 'general'}"
     vip = float(log.vip[mine].mean())
     if vip > 0:
         spec["vip_share"] = _r(vip)
@@ -291,13 +303,14 @@ def _channel_behaviour(
         hour = np.clip((log.arrival // 3600).astype(np.int64), 0, capacity.estimate.size - 1)
         open_hour = capacity.estimate.reshape(-1)[hour] >= 0.5
         sel = in_bot & open_hour & (attempt == 1)
-        contained = float((log.outcome[sel] == 1).mean()) if sel.any() else 0.0
+        ended_there = log.outcome[sel] == Outcome.DEFLECTED
+        contained = float(ended_there.mean()) if sel.any() else 0.0
         bots[lc] = (session, contained, int(sel.sum()))
         spec["bot"] = {"containment": _r(contained, 4), "session_time": session.spec}
         notes["bot"] = (
-            f"voice menu / bot: {int((log.outcome[sel] == 1).sum()):,} of {int(sel.sum()):,} "
-            f"first attempts in open hours ended there (containment); session time: "
-            + session.note("sessions")
+            f"voice menu / bot: {int(ended_there.sum()):,} of {int(sel.sum()):,} "
+            f"first attempts in open hours ended there (containment, 95% CI "
+            f"{_wilson_text(contained, int(sel.sum()))}); session time: " + session.note("sessions")
         )
     return spec, notes
 
@@ -324,7 +337,7 @@ def _first_attempts(
     linked = hourly_counts(log.arrival[mine & ~first], n_days)
     scale = 1.0
     if retry is not None and retry.abandons > 0:
-        gone = mine & (log.outcome == 3) & (log.abandoned <= end - window)
+        gone = mine & (log.outcome == Outcome.ABANDONED) & (log.abandoned <= end - window)
         scale = max(1.0, float(gone.sum()) / retry.abandons)
     return np.maximum(all_attempts - scale * linked, 0.0), scale
 
@@ -334,6 +347,11 @@ def _compact(target: dict[str, Any]) -> dict[str, Any]:
     fields = Target.model_fields
     return {k: v for k, v in target.items()
             if k not in fields or v != fields[k].default or fields[k].is_required()}  # fmt: skip
+
+
+def _wilson_text(share: float, n: int) -> str:
+    _, lo, hi = wilson(np.array(round(share * n)), np.array(n))
+    return f"{float(lo):.1%}-{float(hi):.1%}"
 
 
 def _volume_data(v: VolumeFit) -> dict[str, Any]:
@@ -349,6 +367,9 @@ def _volume_notes(base: str, v: VolumeFit, typed: bool) -> dict[str, str]:
     days = len(v.days)
     kind = f" ({v.label} only)" if typed else ""
     closed = [h for h in range(24) if v.closed[h]]
+    total = max(v.per_day * days, 1.0)
+    share_se = float(np.max(np.sqrt(v.profile * (1 - v.profile) / total)))
+    factor_se = v.per_day_sd / max(v.per_day, 1e-9)
     out = {
         f"{base}.volume.per_day": (
             f"{v.per_day:,.0f} first attempts/day{kind} over {days} days, sd {v.per_day_sd:,.0f} "
@@ -356,7 +377,8 @@ def _volume_notes(base: str, v: VolumeFit, typed: bool) -> dict[str, str]:
             + (f"; {len(v.events)} dated event(s) left out" if v.events else "")
         ),
         f"{base}.volume.hourly_profile": (
-            f"share of the day's first attempts by hour, {days} days"
+            f"share of the day's first attempts by hour, {days} days (standard error of a "
+            f"share at most {100 * share_se:.2f} points)"
             + (
                 f"; {_hours_text(closed)}: no agent at work, their {v.closed_per_day:.1f} "
                 "contacts/day (bot or voice menu only) left out"
@@ -366,17 +388,24 @@ def _volume_notes(base: str, v: VolumeFit, typed: bool) -> dict[str, str]:
         ),  # fmt: skip
         f"{base}.volume.weekday_factors": "weekday mean / per_day: "
         + ", ".join(
-            f"{d} {f:.2f} ({v.weekday_days.get(d, 0)} days)"
+            f"{d} {f:.2f} ({_days(v.weekday_days.get(d, 0))})"
             for d, f in v.weekday_factors.items()
             if f > 0
         )
+        + f"; standard error about {factor_se:.2f}/sqrt(days)"
         + ("; 0: other day types" if typed else ""),  # fmt: skip
         f"{base}.volume.daily_cv": (
             f"overdispersion of daily totals after the weekday effect, cv^2 = (s^2 - m)/m^2; "
-            f"95% CI {v.cv_low:.2f}-{v.cv_high:.2f}"
+            f"95% CI {v.cv_low:.2f}-{v.cv_high:.2f} ({v.dof} degrees of freedom)"
+            if v.dof >= 1
+            else "cannot be estimated: one day per weekday, nothing left for the spread; 0 written"
         ),
     }
     return out
+
+
+def _days(n: int) -> str:
+    return f"{n} day" if n == 1 else f"{n} days"
 
 
 def _hours_text(hours: list[int]) -> str:
@@ -434,7 +463,11 @@ def _events(fits: list[ChannelFit]) -> list[tuple[dict[str, Any], str]]:
         for e in c.volume.events:
             chans, notes = by_date.setdefault(e.date, ({}, []))
             chans[c.name] = _r(e.factor)
-            notes.append(f"{c.name}: {e.count:,.0f} first attempts vs {e.expected:,.0f} expected")
+            sd = e.expected * np.sqrt(c.volume.daily_cv**2 + 1 / max(e.expected, 1.0))
+            notes.append(
+                f"{c.name}: {e.count:,.0f} first attempts vs {e.expected:,.0f} expected "
+                f"(sd {sd:,.0f}): factor {e.factor:.2f}"
+            )
     out = []
     for date in sorted(by_date):
         chans, notes = by_date[date]

@@ -10,7 +10,6 @@ documented log schema.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -222,9 +221,3 @@ def to_log(rep: Replication, scenario: Scenario) -> pd.DataFrame:
     })  # fmt: skip
     assert list(frame.columns) == list(LOG_COLUMNS)
     return frame.sort_values("arrival", kind="stable").reset_index(drop=True)
-
-
-def log_dates(rep: Replication) -> tuple[dt.date, int]:
-    """First date and number of days of a replication's reported horizon."""
-    cal = rep.calendar
-    return cal.date(cal.warmup_days), cal.days

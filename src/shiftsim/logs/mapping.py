@@ -19,12 +19,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from shiftsim.logs.schema import LOG_COLUMNS, OUTCOMES, TIME_FIELDS
 from shiftsim.model.distributions import Duration
-from shiftsim.model.loading import _problems, _UniqueKeyLoader
+from shiftsim.model.loading import _problems, read_yaml
 from shiftsim.model.names import PRIORITIES
 from shiftsim.model.problems import Problem, ScenarioError
 
@@ -331,20 +330,19 @@ def load_mapping(path: str | Path) -> Mapping:
     """
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise MappingError(
             source, [Problem(path="", message=f"cannot read file ({exc.strerror})")]
         ) from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
+    except UnicodeDecodeError as exc:
         raise MappingError(
-            source, [Problem(path=where, message=f"invalid YAML: {problem}")]
+            source, [Problem(path="", message=f"not UTF-8 text; save it as UTF-8 ({exc.reason})")]
         ) from None
+    try:
+        data = read_yaml(text, source)  # the scenario files' YAML reading, same safeguards
+    except ScenarioError as exc:
+        raise MappingError(source, exc.problems) from None
     return parse_mapping(data, source)
 
 

@@ -10,6 +10,7 @@ agents' queue), one code path. Every table is marked ``source = measured``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,7 +61,7 @@ def measurement_scenario(table: LogTable, base: Scenario | None = None) -> Scena
     log's days. Without: the log's channels (kinds from the mapping), their
     priority mix and bot, and the targets a fitted scenario would have: an
     answer-time target per channel (:data:`ANSWER_WITHIN`) and the tier table
-    of DOMAIN.md for the priorities present.
+    of docs/domain.md for the priorities present.
     """
     horizon = {"start": table.first_day.isoformat(), "days": table.n_days, "warmup": "0d"}
     if base is not None:
@@ -153,8 +154,15 @@ class Measurement:
             frames.append(frame)
         return _measured(pd.concat(frames, ignore_index=True))
 
+    @functools.cached_property
+    def _tables(self) -> dict[str, pd.DataFrame]:
+        return self._build_tables()
+
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table of ``shiftsim measure``, by file name (without ``.csv``)."""
+        return {k: v.copy() for k, v in self._tables.items()}
+
+    def _build_tables(self) -> dict[str, pd.DataFrame]:
         r = self.result
         agents = r.shift_intervals().drop(columns=["pool", "shift"])
         agents = agents.rename(columns={"on_duty": "agents_seen"})
@@ -169,9 +177,8 @@ class Measurement:
             "target_days": r.target_intervals("day"),
             "agents": agents,
             "read": self.table.report.frame(),
+            "requirements": r.requirements(),
         }
-        if hasattr(r, "requirements"):
-            out["requirements"] = r.requirements()
         for name, value, required in (("targets", "worst_value", "required"),
                                       ("requirements", "value", "required")):  # fmt: skip
             if name in out and {value, required, "verdict"} <= set(out[name].columns):

@@ -129,11 +129,13 @@ class LogTable:
 
     @property
     def first_day(self) -> dt.date:
-        return pd.Timestamp(self.frame["arrival"].min()).date()
+        first: dt.date = pd.Timestamp(self.frame["arrival"].min()).date()
+        return first
 
     @property
     def last_day(self) -> dt.date:
-        return pd.Timestamp(self.frame["arrival"].max()).date()
+        last: dt.date = pd.Timestamp(self.frame["arrival"].max()).date()
+        return last
 
     @property
     def n_days(self) -> int:
@@ -147,11 +149,8 @@ class LogTable:
     def seconds(self, name: str, origin: dt.date | None = None) -> np.ndarray:
         """A time column as float seconds from midnight of ``origin`` (default the first day)."""
         base = pd.Timestamp(origin or self.first_day)
-        return ((self.frame[name] - base) / pd.Timedelta(seconds=1)).to_numpy(float)
-
-    def select(self, mask: np.ndarray) -> LogTable:
-        """The rows where ``mask`` holds (same report and mapping)."""
-        return LogTable(self.frame[mask].reset_index(drop=True), self.report, self.mapping)
+        secs: np.ndarray = ((self.frame[name] - base) / pd.Timedelta(seconds=1)).to_numpy(float)
+        return secs
 
 
 def read_logs(paths: Sequence[str | Path], mapping: Mapping | None = None) -> LogTable:

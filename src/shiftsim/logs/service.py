@@ -77,6 +77,8 @@ class DurationFit:
     def quantiles(self, probs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sample and fitted quantiles at ``probs`` (for a QQ plot)."""
         sample = np.quantile(self.sample, probs)
+        if self.method == "constant":
+            return sample, np.full(len(probs), self.mean)
         if self.method == "empirical":
             values = np.asarray(_values_seconds(self.spec), dtype=float)
             cum = np.cumsum(self.spec["weights"]) / np.sum(self.spec["weights"])
@@ -137,6 +139,13 @@ def fit_duration(
     positive = x[x > 0]
     log_sd = float(np.log(positive).std(ddof=1)) if len(positive) > 1 else 0.0
     cv_l = math.sqrt(math.expm1(log_sd**2))
+    if cv_m < 1e-3:  # every duration the same (a fixed menu, a test log)
+        spec: dict[str, Any] = {"dist": "constant", "value": format_duration(round(mean, 3))}
+        return DurationFit(
+            sample=x, mean=mean, mean_low=mean - 1.96 * se, mean_high=mean + 1.96 * se,
+            cv_moments=cv_m, cv_logs=cv_l, method="constant", cv=0.0, ks=0.0, ks_other=math.nan,
+            spec=spec,
+        )  # fmt: skip
     fits = []
     for label, cv in (("lognormal (cv from moments)", cv_m), ("lognormal (cv from logs)", cv_l),
                       ("gamma (cv from moments)", cv_m)):  # fmt: skip
@@ -147,7 +156,7 @@ def fit_duration(
         ks, method, cv = fits[0]
         other = fits[1][0] if len(fits) > 1 else math.nan
         spec = {"dist": method.split()[0], "mean": format_duration(round(mean, 3)),
-                "cv": round(cv, 3)}  # fmt: skip
+                "cv": max(round(cv, 3), 0.001)}  # fmt: skip
     else:
         # The sample itself: its distinct values with their counts, or, when
         # there are many, the means of ``points`` equal-count cells (the sample mean,

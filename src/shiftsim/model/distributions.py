@@ -11,9 +11,18 @@ import math
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from shiftsim.model.durations import parse_duration
+from shiftsim.model.values import check_plain
 
 __all__ = [
     "Constant",
@@ -30,8 +39,20 @@ Duration = Annotated[float, BeforeValidator(parse_duration)]
 """A duration in seconds, written in scenario files with a unit (``'5min'``)."""
 
 
+MAX_CV = 10.0
+"""Largest coefficient of variation of a lognormal or gamma duration: beyond it the
+samples are a few huge values among zeros (cv 1e200 overflows), not a duration."""
+
+
 class _Dist(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
+
+    # Not "*": pydantic refuses a before-validator on the discriminator ``dist``.
+    @field_validator("cv_", "weights", mode="before", check_fields=False)
+    @classmethod
+    def _plain(cls, value: object, info: ValidationInfo) -> object:
+        assert info.field_name is not None
+        return check_plain(cls.model_fields[info.field_name], value)
 
     @property
     def mean(self) -> float:  # pragma: no cover - overridden
@@ -90,7 +111,7 @@ class Lognormal(_Dist):
 
     dist: Literal["lognormal"]
     mean_: Duration = Field(alias="mean", gt=0)
-    cv_: float = Field(alias="cv", gt=0)
+    cv_: float = Field(alias="cv", gt=0, le=MAX_CV)
 
     @property
     def mean(self) -> float:
@@ -110,7 +131,7 @@ class Gamma(_Dist):
 
     dist: Literal["gamma"]
     mean_: Duration = Field(alias="mean", gt=0)
-    cv_: float = Field(alias="cv", gt=0)
+    cv_: float = Field(alias="cv", gt=0, le=MAX_CV)
 
     @property
     def mean(self) -> float:
@@ -167,13 +188,14 @@ class Empirical(_Dist):
                     f"weights must have one entry per value ({len(self.values)}) "
                     f"(got {len(self.weights)})"
                 )
-            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
+            if any(w < 0 for w in self.weights) or not 0 < sum(self.weights) < math.inf:
                 raise ValueError(f"weights must be >= 0 with a positive sum (got {self.weights})")
         return self
 
     def _p(self) -> np.ndarray:
         w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights, float)
-        return w / w.sum()
+        p: np.ndarray = w / w.sum()
+        return p
 
     @property
     def mean(self) -> float:

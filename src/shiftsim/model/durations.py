@@ -7,13 +7,49 @@ reject ambiguous input with a message that quotes the bad value.
 
 from __future__ import annotations
 
+import math
 import re
+from typing import Any
 
-__all__ = ["DAY", "HOUR", "MINUTE", "format_duration", "parse_clock", "parse_duration"]
+
+class Sexagesimal(str):
+    """An unquoted ``h:mm`` or ``h:mm:ss`` scalar: text in YAML 1.2, a base-60 number in 1.1."""
+
+    __slots__ = ()
+
+    @property
+    def yaml11(self) -> float:
+        """What a YAML 1.1 reader makes of it (``8:30`` is 510)."""
+        text = self.replace("_", "")
+        sign = -1 if text.startswith("-") else 1
+        value = 0.0
+        for part in text.lstrip("+-").split(":"):
+            value = value * 60 + float(part)
+        return sign * (int(value) if value.is_integer() and "." not in text else value)
+
+    def __repr__(self) -> str:
+        return str(self)  # as written in the file, unquoted
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Sexagesimal, (str(self),))
+
+
+__all__ = [
+    "DAY",
+    "HOUR",
+    "LONGEST",
+    "MINUTE",
+    "format_duration",
+    "parse_clock",
+    "parse_duration",
+]
 
 MINUTE = 60.0
 HOUR = 3600.0
 DAY = 86400.0
+LONGEST = 366 * DAY
+"""The longest duration a scenario may give (a year): longer ones are typing mistakes
+(``1e10d``) that would make the run allocate for as many days."""
 
 _UNITS = {
     "s": 1.0,
@@ -61,25 +97,43 @@ def parse_duration(value: object) -> float:
         raise ValueError(
             f"a duration needs a unit, e.g. '{value}s', '{value}min' or '{value}h' (got {value!r})"
         )
-    match = _DURATION.match(value)
+    match = _DURATION.match(value) if len(value) < 100 else None
     if not match or match.group(2).lower() not in _UNITS:
-        raise ValueError(f"expected a duration such as '30s', '5min', '2h' or '1d' (got {value!r})")
-    return float(match.group(1)) * _UNITS[match.group(2).lower()]
+        raise ValueError(
+            f"expected a duration such as '30s', '5min', '2h' or '1d' (got {value[:80]!r})"
+        )
+    seconds = float(match.group(1)) * _UNITS[match.group(2).lower()]
+    if not (math.isfinite(seconds) and seconds <= LONGEST):
+        raise ValueError(f"a duration must be at most {format_duration(LONGEST)} (got {value!r})")
+    return seconds
 
 
 def parse_clock(value: object) -> float:
     """Return a clock time as seconds after midnight (``'24:00'`` gives 86400).
 
     YAML 1.1 reads an unquoted ``8:30`` as the sexagesimal integer 510; such
-    integers are rejected with a hint to quote the value.
+    a value (the loader marks it as :class:`~shiftsim.model.values.Sexagesimal`,
+    or an integer given from Python) is rejected with a hint to quote it.
     """
     if isinstance(value, bool):
         raise ValueError(f"expected a quoted clock time such as '08:00' (got {value!r})")
+    if isinstance(value, Sexagesimal):
+        parts = value.split(":")
+        clock = ":".join([parts[0].zfill(2), *parts[1:]])
+        hint = ""
+        if value.isascii() and _CLOCK.match(clock) and _valid_clock(clock):
+            hint = f" If you meant {clock}, write it quoted: '{clock}'."
+        raise ValueError(
+            f"clock times must be quoted strings; YAML 1.1 reads an unquoted {value} "
+            f"as the number {value.yaml11:g}.{hint} (got {value})"
+        )
     if isinstance(value, int):
         hint = ""
-        if value >= 0:
-            hours, minutes = divmod(value, 60)
-            clock = f"{hours:02d}:{minutes:02d}"
+        if 0 <= value <= 24 * 60:  # h:mm read as minutes
+            clock = f"{value // 60:02d}:{value % 60:02d}"
+            hint = f" If you meant {clock}, write it quoted: '{clock}'."
+        elif 0 <= value <= DAY:  # h:mm:ss read as seconds
+            clock = f"{value // 3600:02d}:{value // 60 % 60:02d}:{value % 60:02d}"
             hint = f" If you meant {clock}, write it quoted: '{clock}'."
         raise ValueError(
             "clock times must be quoted strings; YAML reads an unquoted 8:30 "
@@ -87,13 +141,23 @@ def parse_clock(value: object) -> float:
         )
     if not isinstance(value, str):
         raise ValueError(f"expected a quoted clock time such as '08:00' (got {value!r})")
-    match = _CLOCK.match(value)
+    match = _CLOCK.match(value) if value.isascii() else None
     if not match:
-        raise ValueError(f"expected a clock time 'HH:MM' such as '08:00' (got {value!r})")
-    hours, minutes, seconds = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
-    if minutes > 59 or seconds > 59 or hours > 24 or (hours == 24 and (minutes or seconds)):
+        raise ValueError(f"expected a clock time 'HH:MM' such as '08:00' (got {value[:40]!r})")
+    if not _valid_clock(value):
         raise ValueError(f"not a valid clock time between '00:00' and '24:00' (got {value!r})")
+    hours, minutes, seconds = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
     return hours * HOUR + minutes * MINUTE + seconds
+
+
+def _valid_clock(text: str) -> bool:
+    """Whether a text matching ``_CLOCK`` is a time of day from '00:00' to '24:00'."""
+    match = _CLOCK.match(text)
+    assert match is not None
+    hours, minutes, seconds = int(match.group(1)), int(match.group(2)), int(match.group(3) or 0)
+    return not (
+        minutes > 59 or seconds > 59 or hours > 24 or (hours == 24 and (minutes or seconds))
+    )
 
 
 def format_duration(seconds: float) -> str:

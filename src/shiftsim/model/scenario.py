@@ -8,6 +8,7 @@ value)``, through :class:`ScenarioError`.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -16,14 +17,16 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
 from shiftsim.model.distributions import Constant, Distribution, Duration, Exponential
 from shiftsim.model.durations import DAY, HOUR, MINUTE, format_duration, parse_clock
-from shiftsim.model.names import PRIORITIES
+from shiftsim.model.names import PRIORITIES, Priority, Weekday
 from shiftsim.model.problems import Problem
+from shiftsim.model.values import check_plain
 
 __all__ = [
     "PRIORITIES",
@@ -33,6 +36,7 @@ __all__ = [
     "Escalation",
     "Event",
     "Horizon",
+    "IntervalStaffing",
     "Pool",
     "Reporting",
     "Retry",
@@ -48,8 +52,6 @@ __all__ = [
 ClockTime = Annotated[float, BeforeValidator(parse_clock)]
 """A quoted clock time (``'08:00'``), in seconds after midnight."""
 
-Priority = Literal["urgent", "important", "general"]
-
 # A typical inbound profile: quiet nights, a morning peak and an afternoon peak.
 TYPICAL_PROFILE: tuple[float, ...] = (
     0.6, 0.4, 0.3, 0.3, 0.3, 0.5, 1.0, 2.2,
@@ -63,7 +65,7 @@ DEFAULT_SHIFT_TIMES: dict[str, tuple[float, float]] = {
     "night": (0.0, 8 * HOUR),
 }
 
-# DOMAIN.md tiers: first response (phone / online) and resolution.
+# docs/domain.md tiers: first response (phone / online) and resolution.
 _FIRST_RESPONSE_VOICE = {"urgent": 5 * MINUTE, "important": 15 * MINUTE, "general": 30 * MINUTE}
 _FIRST_RESPONSE_ONLINE = {"urgent": 10 * MINUTE, "important": 30 * MINUTE, "general": 2 * HOUR}
 _RESOLUTION = {"important": 24 * HOUR, "general": 48 * HOUR}
@@ -71,7 +73,16 @@ _DEFAULT_GOAL = {"urgent": 0.9, "important": 0.8, "general": 0.8}
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _plain(cls, value: Any, info: ValidationInfo) -> Any:
+        # No yes/no or base-60 text as a number, no number as a date.
+        assert info.field_name is not None
+        return check_plain(cls.model_fields[info.field_name], value)
 
 
 class Horizon(_Model):
@@ -98,9 +109,9 @@ class Horizon(_Model):
 class Volume(_Model):
     """How many contacts arrive: a daily volume shaped by hour and weekday."""
 
-    per_day: float = Field(gt=0)
+    per_day: float = Field(gt=0, le=10_000_000)  # contacts per day: more is a typing mistake
     hourly_profile: tuple[float, ...] = TYPICAL_PROFILE
-    weekday_factors: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], float] = {}
+    weekday_factors: dict[Weekday, float] = {}
     daily_cv: float = Field(default=0.1, ge=0, le=2)
 
     @field_validator("hourly_profile")
@@ -108,7 +119,7 @@ class Volume(_Model):
     def _profile(cls, v: tuple[float, ...]) -> tuple[float, ...]:
         if len(v) != 24:
             raise ValueError(f"needs exactly 24 hourly values (got {len(v)})")
-        if min(v) < 0 or sum(v) <= 0:
+        if min(v) < 0 or not 0 < sum(v) < math.inf:
             raise ValueError(f"values must be >= 0 with a positive sum (got {list(v)})")
         return v
 
@@ -147,8 +158,8 @@ class Escalation(_Model):
     by_priority: dict[Priority, Annotated[float, Field(ge=0, le=1)]] = {}
     closing_time: Distribution = Constant(dist="constant", value="5min")
 
-    def share_for(self, priority: str) -> float:
-        return self.by_priority.get(priority, self.share)  # type: ignore[call-overload]
+    def share_for(self, priority: Priority) -> float:
+        return self.by_priority.get(priority, self.share)
 
 
 class Channel(_Model):
@@ -168,10 +179,14 @@ class Channel(_Model):
     @field_validator("priorities")
     @classmethod
     def _sum_to_one(cls, v: dict[str, float]) -> dict[str, float]:
+        # Shares written to 3 decimals (0.333 x 3 = 0.999) are meant to add up to
+        # 1: accepted within 0.005 and normalised, so the mix is exact.
         total = sum(v.values())
-        if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"priorities must add up to 1 (got {total:g})")
-        return v
+        if abs(total - 1.0) > 0.005:
+            raise ValueError(f"priorities must add up to 1, within 0.005 (got {total:g})")
+        if abs(total - 1.0) <= 1e-12:
+            return v  # exact already: leave the numbers as written
+        return {k: x / total for k, x in v.items()}
 
     @model_validator(mode="after")
     def _consistent(self) -> Channel:
@@ -242,14 +257,85 @@ class Rotation(_Model):
         return (True,) * self.work + (False,) * self.rest
 
 
+class IntervalStaffing(_Model):
+    """Agents on duty per interval of the day, every day (or per weekday), instead of shifts.
+
+    ``levels`` has one integer per ``interval`` of the day (24 for ``1h``, 96
+    for ``15min``); ``weekdays`` gives other levels for some weekdays. This is
+    how Erlang calculators and WFM tools speak ("agents required per
+    interval") and what a center's logs show (agents available per interval).
+    """
+
+    interval: Duration = HOUR
+    levels: tuple[Annotated[int, Field(ge=0, le=100_000)], ...]
+    weekdays: dict[Weekday, tuple[Annotated[int, Field(ge=0, le=100_000)], ...]] = {}
+
+    @field_validator("interval")
+    @classmethod
+    def _divides_day(cls, v: float) -> float:
+        n = DAY / v if v > 0 else 0.0
+        if v < 60 or abs(n - round(n)) > 1e-9:
+            raise ValueError(
+                "must divide the day into whole intervals of at least a minute, such as "
+                f"15min, 30min or 1h (got {format_duration(v)})"
+            )
+        return v
+
+    @field_validator("levels")
+    @classmethod
+    def _one_per_interval(cls, v: tuple[int, ...], info: ValidationInfo) -> tuple[int, ...]:
+        return _check_levels(v, info.data.get("interval"))
+
+    @field_validator("weekdays")
+    @classmethod
+    def _weekday_levels(
+        cls, v: dict[str, tuple[int, ...]], info: ValidationInfo
+    ) -> dict[str, tuple[int, ...]]:
+        for day, levels in v.items():
+            _check_levels(levels, info.data.get("interval"), f"{day}: ")
+        return v
+
+    def levels_for(self, weekday: str) -> tuple[int, ...]:
+        """The levels of a weekday (``'mon'`` ... ``'sun'``)."""
+        return self.weekdays.get(weekday, self.levels)  # type: ignore[call-overload, no-any-return]
+
+    @property
+    def peak(self) -> int:
+        """The most agents on duty at once on any day: the pool's headcount."""
+        return max(
+            [max(self.levels, default=0)] + [max(v, default=0) for v in self.weekdays.values()]
+        )
+
+
+def _check_levels(
+    levels: tuple[int, ...], interval: float | None, prefix: str = ""
+) -> tuple[int, ...]:
+    if interval is None:  # the interval itself is invalid (reported there)
+        return levels
+    n = round(DAY / interval)
+    if len(levels) != n:
+        raise ValueError(
+            f"{prefix}needs {n} levels, one per {format_duration(interval)} of the day "
+            f"(got {len(levels)})"
+        )
+    return levels
+
+
 class Pool(_Model):
-    """A group of agents with the same skills, spread across shifts.
+    """A group of agents with the same skills, spread across shifts or staffed by interval.
 
     Shifts named ``day``, ``evening`` and ``night`` default to 08:00-18:00,
     18:00-24:00 and 00:00-08:00. ``shrinkage`` is the share of duty time
     present agents spend away (breaks, training); ``absence`` the probability
     that a rostered agent misses a whole day (sickness, short-notice leave),
     drawn at random per agent and day.
+
+    ``staffing`` replaces ``shifts`` (a pool has one or the other): a number of
+    agents on duty per interval of the day; rotation and absence do not apply,
+    shrinkage does. ``clear_queue_at_close``: agents whose duty ends while a
+    channel they serve is closed keep serving its waiting callers until none
+    are left (overtime); by default, when a channel the pool serves has hours
+    with no volume in its profile.
     """
 
     channels: tuple[str, ...] = Field(min_length=1)
@@ -258,7 +344,42 @@ class Pool(_Model):
     shrinkage: float = Field(default=0.0, ge=0, lt=1)
     absence: float = Field(default=0.0, ge=0, lt=1)  # chance a rostered agent misses a day
     rotation: Rotation = Rotation()
-    shifts: dict[str, Shift] = Field(min_length=1)
+    shifts: dict[str, Shift] = {}
+    staffing: IntervalStaffing | None = None
+    clear_queue_at_close: bool | None = None
+
+    @model_validator(mode="after")
+    def _shifts_or_staffing(self) -> Pool:
+        if self.staffing is None and not self.shifts:
+            raise ValueError("a pool needs shifts, or staffing by interval (got neither)")
+        if self.staffing is not None:
+            if self.shifts:
+                raise ValueError(
+                    "a pool has either shifts or staffing by interval, not both "
+                    f"(got shifts {', '.join(self.shifts)} and staffing)"
+                )
+            if self.rotation != Rotation():
+                raise ValueError(
+                    "rotation applies to shifts; staffing levels are the agents on duty "
+                    "each day (got a rotation with staffing)"
+                )
+            if self.absence > 0:
+                raise ValueError(
+                    "absence applies to shifts; staffing levels count the agents present "
+                    f"(got absence: {self.absence} with staffing)"
+                )
+        return self
+
+    @property
+    def roster_shifts(self) -> dict[str, Shift]:
+        """The shifts as the roster and the reports list them.
+
+        The pool's shifts; for a pool staffed by interval, one shift named
+        ``intervals``, 00:00-24:00, whose headcount is the highest level.
+        """
+        if self.staffing is None:
+            return self.shifts
+        return {"intervals": Shift(start="00:00", end="24:00", headcount=self.staffing.peak)}
 
     @field_validator("shifts", mode="before")
     @classmethod
@@ -382,7 +503,7 @@ DEFAULT_PERIODS: dict[str, tuple[float, float]] = {
     "day": (8 * HOUR, 18 * HOUR),
     "evening": (18 * HOUR, 24 * HOUR),
 }
-"""Periods of the day targets are judged in by default: the shifts of DOMAIN.md."""
+"""Periods of the day targets are judged in by default: the shifts of docs/domain.md."""
 
 
 class Reporting(_Model):
@@ -457,12 +578,13 @@ class Scenario(_Model):
     horizon: Horizon
     replications: int = Field(default=20, ge=1, le=100_000)
     seed: int = Field(default=1, ge=0)
-    channels: dict[str, Channel] = Field(min_length=1)
-    pools: dict[str, Pool] = Field(min_length=1)
-    departments: dict[str, Department] = {}
+    # Channels and departments are numbered in 8 bits in the contact log.
+    channels: dict[str, Channel] = Field(min_length=1, max_length=100)
+    pools: dict[str, Pool] = Field(min_length=1, max_length=100)
+    departments: dict[str, Department] = Field(default={}, max_length=100)
     events: tuple[Event, ...] = ()
     targets: tuple[Target, ...] | None = None
-    reporting: Reporting = Reporting(interval="1h", short_abandon="0s")  # type: ignore[arg-type]
+    reporting: Reporting = Reporting(interval="1h", short_abandon="0s")
     staffing: Staffing = Staffing()
 
     @model_validator(mode="after")
@@ -475,7 +597,7 @@ class Scenario(_Model):
     # -- derived views -------------------------------------------------------
     @property
     def resolved_targets(self) -> tuple[Target, ...]:
-        """The targets in force: the file's, or DOMAIN.md's tiers for every channel."""
+        """The targets in force: the file's, or docs/domain.md tiers for every channel."""
         if self.targets is not None:
             return self.targets
         return default_targets(self.channels)
@@ -571,7 +693,8 @@ def reference_problems(data: Any) -> list[Problem]:
     }  # fmt: skip
     staffing = mapping(data.get("staffing"))
     for key in ("change", "bounds", "cost"):
-        for name in staffing.get(key) or ():
+        names = staffing.get(key)
+        for name in names if isinstance(names, list | tuple | dict) else ():
             if isinstance(name, str) and name not in shifts:
                 message = f"unknown shift, write pool.shift (got {name!r})"
                 problems.append(Problem(path=f"staffing.{key}", message=message))
@@ -590,31 +713,31 @@ def reference_problems(data: Any) -> list[Problem]:
 
 
 def default_targets(channels: dict[str, Channel]) -> tuple[Target, ...]:
-    """DOMAIN.md's tier table as targets, for the priorities each channel has."""
+    """The tier table of docs/domain.md as targets, for the priorities each channel has."""
     out = []
     for cname, ch in channels.items():
         first = _FIRST_RESPONSE_VOICE if ch.kind == "voice" else _FIRST_RESPONSE_ONLINE
         for prio in PRIORITIES:
-            if ch.priorities.get(prio, 0.0) <= 0:  # type: ignore[call-overload]
+            if ch.priorities.get(prio, 0.0) <= 0:
                 continue
             goal = _DEFAULT_GOAL[prio]
             out.append(
-                Target(channel=cname, priority=prio, within=format_duration(first[prio]), goal=goal)  # type: ignore[arg-type]
+                Target(channel=cname, priority=prio, within=format_duration(first[prio]), goal=goal)
             )
             if prio == "urgent":
-                out.append(Target(channel=cname, priority=prio, kind="resolution",  # type: ignore[arg-type]
+                out.append(Target(channel=cname, priority=prio, kind="resolution",
                                   cases="simple", within="2h", goal=goal))  # fmt: skip
                 if ch.escalation is not None:
-                    out.append(Target(channel=cname, priority=prio, kind="resolution",  # type: ignore[arg-type]
+                    out.append(Target(channel=cname, priority=prio, kind="resolution",
                                       cases="complex", within="8h", goal=goal))  # fmt: skip
             else:
-                out.append(Target(channel=cname, priority=prio, kind="resolution",  # type: ignore[arg-type]
+                out.append(Target(channel=cname, priority=prio, kind="resolution",
                                   within=format_duration(_RESOLUTION[prio]),
                                   goal=goal))  # fmt: skip
     return tuple(out)
 
 
-def _clock_and_durations_to_text(data: Any) -> Any:
+def _clock_and_durations_to_text(data: dict[str, Any]) -> dict[str, Any]:
     # model_dump gives seconds; that is faithful but unreadable. We keep seconds
     # with an explicit unit so that the dump loads back as the same scenario.
 
@@ -644,4 +767,5 @@ def _clock_and_durations_to_text(data: Any) -> Any:
                 return clock(float(node))
         return node
 
-    return walk(data)
+    text: dict[str, Any] = walk(data)
+    return text

@@ -125,7 +125,7 @@ def assumptions(sc: Scenario, result: RunResult | None = None) -> Assumptions:
         cycle = f"pattern {rot.pattern}" if rot.pattern else f"{rot.work} on / {rot.rest} off"
         cycle += ", staggered" if rot.stagger else ", not staggered"
         role = ("senior; " if pool.senior else "") + ("takes VIPs" if pool.takes_vip else "no VIPs")
-        for sname, s in pool.shifts.items():
+        for sname, s in pool.roster_shifts.items():
             od = on_duty.get((pname, sname))
             agents.append([
                 pname, ", ".join(pool.channels), role, sname,

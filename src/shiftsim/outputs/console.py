@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from shiftsim.analysis.comparison import Comparison
+from shiftsim.analysis.findings import Finding, findings
 from shiftsim.analysis.results import RunResult
 from shiftsim.model.formats import percent, percent_ci
 
@@ -53,6 +55,7 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
     if result.replications < 2:
         console.print("[yellow]One replication: no confidence interval can be given.[/yellow]")
 
+    _print_findings(findings(result), console)
     _print_targets(result, console)
 
     c = Table(title="Channels")
@@ -61,19 +64,16 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
         c.add_column(col, justify="left" if col == "channel" else "right")
     for _, row in result.channels().iterrows():
         ch = sc.channels[row["channel"]]
-        dd = tuple(x / 60 for x in row["dept_delay_s"])
         esc = ch.escalation is not None
         c.add_row(
             row["channel"],
-            _num_ci(*row["offered_per_rep"]),
-            _pct_ci(*row["containment"]) if ch.bot is not None else "no bot",
-            _pct_ci(*row["abandonment"]) if ch.synchronous else "n/a (async)",
-            _num_ci(row["asa_s"][0], row["asa_s"][1], row["asa_s"][2], fmt="{:.1f}")
-            if ch.synchronous
-            else "n/a (async)",
-            _pct_ci(*row["escalation_share"]) if esc else "-",
-            _num_ci(dd[0], dd[1], dd[2], fmt="{:.1f}") if esc else "-",
-            _pct_ci(*row["dept_late_share"]) if esc else "-",
+            _num_ci(*_triple(row, "offered_per_rep")),
+            _pct_ci(*_triple(row, "containment")) if ch.bot is not None else "no bot",
+            _pct_ci(*_triple(row, "abandonment")) if ch.synchronous else "n/a (async)",
+            _num_ci(*_triple(row, "asa_s"), fmt="{:.1f}") if ch.synchronous else "n/a (async)",
+            _pct_ci(*_triple(row, "escalation_share")) if esc else "-",
+            _num_ci(*_triple(row, "dept_delay_s", 1 / 60), fmt="{:.1f}") if esc else "-",
+            _pct_ci(*_triple(row, "dept_late_share")) if esc else "-",
         )
     console.print(c)
 
@@ -86,8 +86,8 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
             row["shift"],
             str(row["headcount"]),
             f"{row['on_duty_per_day']:.1f}",
-            _pct_ci(*row["occupancy"]),
-            _num_ci(*_triple(row["overtime_h_per_day"]), fmt="{:.2f}"),
+            _pct_ci(*_triple(row, "occupancy")),
+            _num_ci(*_triple(row, "overtime_h_per_day"), fmt="{:.2f}"),
         )
     console.print(s)
 
@@ -113,6 +113,25 @@ def _interval(lo: float, hi: float) -> str:
     if math.isnan(lo) or math.isnan(hi):
         return "no CI"
     return f"{100 * lo:.0f}-{100 * hi:.0f}%"
+
+
+def _print_findings(found: list[Finding], console: Console) -> None:
+    """What the run found, in words, before any table."""
+    if not found:
+        console.print("[green]Findings: every target is likely met wherever it is judged.[/green]")
+        return
+    console.print(f"[bold]Findings[/bold]: {len(found)} target(s) missed or at risk")
+    grid = Table.grid(padding=(0, 1))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for f in found:
+        cause = f.cause.text if f.cause else "none of the usual causes stands out"
+        grid.add_row(
+            _styled(_VERDICT_MARK[f.verdict], f.verdict),
+            f"[bold]{f.target}[/bold]: {_styled(f.verdict, f.verdict)}, {f.how_badly}. "
+            f"{f.when}. Likely cause: {cause}.",
+        )
+    console.print(grid, highlight=False)
 
 
 def _print_targets(result: RunResult, console: Console) -> None:
@@ -221,8 +240,13 @@ def print_comparison(comparison: Comparison, console: Console | None = None) -> 
             )
 
 
-def _triple(v: tuple[float, float, float]) -> tuple[float, float, float]:
-    return (v[0], v[1], v[2])
+def _triple(row: Any, name: str, scale: float = 1.0) -> tuple[float, float, float]:
+    """``name``, ``name_low``, ``name_high`` of a tidy table's row, times ``scale``."""
+    return (
+        scale * float(row[name]),
+        scale * float(row[f"{name}_low"]),
+        scale * float(row[f"{name}_high"]),
+    )
 
 
 def _diff(m: float, lo: float, hi: float) -> str:

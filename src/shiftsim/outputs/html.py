@@ -26,6 +26,8 @@ from typing import Any
 import pandas as pd
 import yaml
 
+from shiftsim.analysis.findings import findings
+from shiftsim.analysis.metrics import meets
 from shiftsim.analysis.results import RunResult
 from shiftsim.model.durations import format_duration
 from shiftsim.model.formats import is_missing, percent, percent_ci
@@ -35,7 +37,13 @@ from shiftsim.outputs.assumptions import assumptions, clock, human_duration
 from shiftsim.outputs.pages import Cell, Table, render, table
 from shiftsim.outputs.report_charts import chart_sections
 from shiftsim.outputs.store import OutputError, load_results
-from shiftsim.planning.check import MATERIAL, check_result
+from shiftsim.planning.check import (
+    MATERIAL,
+    SIMULATING,
+    check_result,
+    reason_summary,
+    short_reasons,
+)
 
 __all__ = ["render_html", "render_markdown", "write_report"]
 
@@ -97,21 +105,31 @@ def render_html(result: RunResult, meta: dict[str, Any]) -> str:
 
 
 def render_markdown(result: RunResult, meta: dict[str, Any]) -> str:
-    """Key facts and the targets table, in Markdown."""
+    """Key facts, the findings, and the targets and periods tables, in Markdown."""
     sc = result.scenario
-    targets = result.targets() if result.replications else pd.DataFrame()
+    has_results = result.replications > 0
+    targets = result.targets() if has_results else pd.DataFrame()
     rows = [
-        [str(r["target"]).replace("|", "\\|"), percent(r["goal"]),
+        [_md(r["target"]), percent(r["goal"]), r["status"],
+         percent_ci(r["worst_value"], r["worst_low"], r["worst_high"]),
          percent_ci(r["service_level"], r["service_level_low"], r["service_level_high"]),
-         percent_ci(r["p_meet"], r["p_meet_low"], r["p_meet_high"]), _status(r["p_meet"])[1]]
+         percent_ci(r["p_meet"], r["p_meet_low"], r["p_meet_high"])]
         for _, r in targets.iterrows()
     ]  # fmt: skip
+    periods = _periods_table(result, targets) if not targets.empty else None
     context = _page(result, meta, targets) | {
-        "headcount": sum(s.headcount for p in sc.pools.values() for s in p.shifts.values()),
+        "headcount": sum(s.headcount for p in sc.pools.values() for s in p.roster_shifts.values()),
         "pools": len(sc.pools),
         "rows": rows,
+        "period_head": [c.text for c in periods.head] if periods else [],
+        "period_rows": [[_md(c.text) for c in row] for row in periods.rows] if periods else [],
     }
     return render("summary.md.j2", context)
+
+
+def _md(text: str) -> str:
+    """A Markdown table cell: ``|`` escaped."""
+    return str(text).replace("|", "\\|")
 
 
 def _page(result: RunResult, meta: dict[str, Any], targets: pd.DataFrame) -> dict[str, Any]:
@@ -126,6 +144,8 @@ def _page(result: RunResult, meta: dict[str, Any], targets: pd.DataFrame) -> dic
         "facts": _facts(result, meta),
         "has_results": has_results,
         "headline": _headline(targets) if has_results else "",
+        "findings": _findings(result) if has_results else [],
+        "skipped": _skipped(result) if has_results else [],
     }
 
 
@@ -134,18 +154,18 @@ def _context(result: RunResult, meta: dict[str, Any]) -> dict[str, Any]:
     sc = result.scenario
     has_results = result.replications > 0
     targets = result.targets() if has_results else pd.DataFrame()
-    counts = _target_counts(targets)
     return _page(result, meta, targets) | {
         "description": sc.description or "",
-        "missed": counts["likely missed"],
-        "at_risk": counts["at risk"],
         "one_replication": result.replications < 2,
         "targets": _targets_table(result, targets) if not targets.empty else None,
+        "periods": _periods_table(result, targets) if not targets.empty else None,
+        "confidence": percent(sc.staffing.confidence, 0),
         "chart_sections": chart_sections(result, targets) if has_results else [],
         "channels": _channels_table(result) if has_results else None,
         "shifts": _shifts_table(result) if has_results else None,
         "checks": _checks(result) if has_results else [],
         "material": f"{100 * MATERIAL:.0f}",
+        "simulating": SIMULATING,
         "assumptions": assumptions(sc, result if has_results else None),
         "generated": f"{dt.datetime.now():%Y-%m-%d %H:%M}",
         "versions": ", ".join(f"{k} {v}" for k, v in meta.get("versions", {}).items()),
@@ -165,16 +185,19 @@ def _num_ci(est: tuple[float, float, float], fmt: str = "{:,.0f}") -> str:
     return f"{fmt.format(m)} ({fmt.format(lo)}–{fmt.format(hi)})"
 
 
-def _status(p: float, thresholds: tuple[float, float] = plotting.THRESHOLDS) -> tuple[str, str]:
-    """(css class, words) for a probability of meeting a target."""
-    low, high = thresholds
-    if is_missing(p):
-        return "na", "no data"
-    if p >= high:
-        return "good", "likely met"
-    if p >= low:
-        return "risk", "at risk"
-    return "bad", "likely missed"
+def _est(row: Any, name: str, scale: float = 1.0) -> tuple[float, float, float]:
+    """(mean, low, high) of ``name`` in a tidy table's row, times ``scale``."""
+    m, lo, hi = (scale * float(row[f"{name}{end}"]) for end in ("", "_low", "_high"))
+    return m, lo, hi
+
+
+_VERDICT_CLASS = {"likely met": "good", "at risk": "risk", "missed": "bad"}
+_VERDICT_MARK = {"likely met": "✓", "at risk": "?", "missed": "✗"}
+
+
+def _verdict_class(verdict: str) -> str:
+    """The cell colour of a verdict (see :func:`shiftsim.analysis.results.verdict`)."""
+    return _VERDICT_CLASS.get(verdict, "na")
 
 
 # -- facts --------------------------------------------------------------------------
@@ -217,53 +240,93 @@ def _facts(result: RunResult, meta: dict[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def _target_counts(targets: pd.DataFrame) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = {
-        "likely met": [],
-        "at risk": [],
-        "likely missed": [],
-        "no data": [],
-    }
-    for _, row in targets.iterrows():
-        out[_status(row["p_meet"])[1]].append(str(row["target"]))
-    return out
-
-
 def _headline(targets: pd.DataFrame) -> str:
-    c = _target_counts(targets)
+    """How many targets are likely met, at risk and missed, each judged on its worst period."""
     n = len(targets)
     if n == 0:
         return "No response targets are defined in this scenario"
-    low, high = (percent(t, 0) for t in plotting.THRESHOLDS)
-    parts = [f"{len(c['likely met'])} of {n} targets likely met (P ≥ {high})"]
-    if c["at risk"]:
-        parts.append(f"{len(c['at risk'])} at risk")
-    if c["likely missed"]:
-        parts.append(f"{len(c['likely missed'])} likely missed (P < {low})")
-    return ", ".join(parts)
+    count = targets["verdict"].value_counts()
+    parts = [f"{count.get('likely met', 0)} of {n} targets likely met"]
+    for word in ("at risk", "missed", "no CI", "not judged"):
+        if count.get(word, 0):
+            parts.append(f"{count[word]} {word}")
+    return ", ".join(parts) + ", each judged on its worst period"
+
+
+def _findings(result: RunResult) -> list[dict[str, str]]:
+    """The findings (:mod:`shiftsim.analysis.findings`) as the templates show them."""
+    return [
+        {
+            "css": _verdict_class(f.verdict),
+            "mark": _VERDICT_MARK[f.verdict],
+            "target": f.target,
+            "verdict": f.verdict,
+            "how_badly": f.how_badly,
+            "when": f.when,
+            "cause": f.cause.text if f.cause else "none of the usual causes stands out",
+        }
+        for f in findings(result)
+    ]
+
+
+def _skipped(result: RunResult) -> list[str]:
+    """Target periods not judged (no eligible contact), as sentences."""
+    skipped = result.requirements().attrs.get("skipped", [])
+    return [f"{label}, {period}: {reason}" for label, period, reason in skipped]
 
 
 # -- tables -------------------------------------------------------------------------------
 
 
 def _targets_table(result: RunResult, targets: pd.DataFrame) -> Table:
+    """One row per target: its status on its worst period, then its whole-horizon figures."""
     rows = []
     for t, (_, r) in zip(result.scenario.resolved_targets, targets.iterrows(), strict=True):
-        cls, words = _status(r["p_meet"])
-        below = not is_missing(r["service_level"]) and r["service_level"] < r["goal"] - 1e-12
+        ok = bool(meets(r["service_level"], 1.0, r["goal"])) or is_missing(r["service_level"])
         sl = percent_ci(r["service_level"], r["service_level_low"], r["service_level_high"])
         p = percent_ci(r["p_meet"], r["p_meet_low"], r["p_meet_high"])
+        worst = percent_ci(r["worst_value"], r["worst_low"], r["worst_high"])
         rows.append([
-            r["target"], t.kind.replace("_", " "), percent(r["goal"]), Cell(sl, below=below),
-            Cell(p, status=cls, note=words, strong=True),
-            f"{r['contacts_per_rep']:,.0f}", str(int(r["days_evaluated"])),
+            r["target"], t.kind.replace("_", " "), percent(r["goal"]),
+            Cell(r["status"], status=_verdict_class(r["verdict"]), strong=True),
+            worst, Cell(sl, below=not ok), p, f"{r['contacts_per_rep']:,.0f}",
         ])  # fmt: skip
     return table(
-        ["target", "kind", "goal", "service level (95% CI)", "P(day meets goal) (95% CI)",
-         "contacts / replication", "days evaluated"],
+        ["target", "kind", "goal", "status (worst period)", "worst period (95% CI)",
+         "service level (95% CI)", "P(day meets goal) (95% CI)", "contacts / replication"],
         rows,
-        [False, False, True, True, True, True, True],
+        [False, False, True, False, True, True, True, True],
     )  # fmt: skip
+
+
+def _periods_table(result: RunResult, targets: pd.DataFrame) -> Table:
+    """P(period meets goal) per target and period, coloured where the target is judged."""
+    req = result.requirements()
+    periods = list(result.scenario.reporting.periods)
+    rows = []
+    for k, (_, r) in enumerate(targets.iterrows()):
+        judged = {(j.per, j.period): j for j in req[req["target_index"] == k].itertuples()}
+        cells: list[str | Cell] = [r["target"]]
+        for name in periods:
+            j = judged.get(("period", name))
+            cells.append(_judged(percent(j.value, 0) if j else "–", j))
+        cells.append(_judged(percent(r["p_meet"], 0), judged.get(("day", "day"))))
+        sl = percent_ci(r["service_level"], r["service_level_low"], r["service_level_high"])
+        cells.append(_judged(sl, judged.get(("horizon", "horizon"))))
+        rows.append(cells)
+    return table(
+        ["target", *periods, "whole day", "service level"],
+        rows,
+        [False] + [True] * (len(periods) + 2),
+    )
+
+
+def _judged(text: str, row: Any) -> Cell:
+    """A period-table cell: marked and coloured when the target is judged on it."""
+    if row is None:
+        return Cell(text)
+    return Cell(f"{text} {_VERDICT_MARK.get(row.verdict, '')}".strip(),
+                status=_verdict_class(row.verdict), note=row.verdict)  # fmt: skip
 
 
 def _channels_table(result: RunResult) -> Table:
@@ -272,16 +335,14 @@ def _channels_table(result: RunResult) -> Table:
     for _, r in result.channels().iterrows():
         ch = sc.channels[r["channel"]]
         esc = ch.escalation is not None
-        delay, low, high = r["dept_delay_s"]
-        dd = (delay / 60, low / 60, high / 60)
         rows.append([
-            r["channel"], ch.kind, _num_ci(r["offered_per_rep"]),
-            percent_ci(*r["containment"]) if ch.bot is not None else "no bot",
-            percent_ci(*r["abandonment"]) if ch.synchronous else "n/a (async)",
-            _num_ci(r["asa_s"], fmt="{:.1f}") if ch.synchronous else "n/a (async)",
-            percent_ci(*r["escalation_share"]) if esc else "–",
-            _num_ci(dd, fmt="{:.1f}") if esc else "–",
-            percent_ci(*r["dept_late_share"]) if esc else "–",
+            r["channel"], ch.kind, _num_ci(_est(r, "offered_per_rep")),
+            percent_ci(*_est(r, "containment")) if ch.bot is not None else "no bot",
+            percent_ci(*_est(r, "abandonment")) if ch.synchronous else "n/a (async)",
+            _num_ci(_est(r, "asa_s"), fmt="{:.1f}") if ch.synchronous else "n/a (async)",
+            percent_ci(*_est(r, "escalation_share")) if esc else "–",
+            _num_ci(_est(r, "dept_delay_s", 1 / 60), fmt="{:.1f}") if esc else "–",
+            percent_ci(*_est(r, "dept_late_share")) if esc else "–",
         ])  # fmt: skip
     return table(
         ["channel", "kind", "offered / replication", "bot containment", "abandonment", "ASA (s)",
@@ -296,11 +357,11 @@ def _shifts_table(result: RunResult) -> Table:
     rows = []
     for _, r in result.shifts().iterrows():
         pool = sc.pools[r["pool"]]
-        s = pool.shifts[r["shift"]]
+        s = pool.roster_shifts[r["shift"]]
         rows.append([
             r["pool"], r["shift"], f"{clock(s.start)}–{clock(s.end)}", str(r["headcount"]),
             f"{r['on_duty_per_day']:.1f}", f"{r['on_duty_per_day'] * (1 - pool.shrinkage):.1f}",
-            percent_ci(*r["occupancy"]), _num_ci(r["overtime_h_per_day"], fmt="{:.2f}"),
+            percent_ci(*_est(r, "occupancy")), _num_ci(_est(r, "overtime_h_per_day"), fmt="{:.2f}"),
         ])  # fmt: skip
     return table(
         ["pool", "shift", "hours", "headcount", "on duty / day", "available (after shrinkage)",
@@ -328,7 +389,7 @@ def _checks(result: RunResult) -> list[CheckTable]:
             sim = hc.simulated
             flag = ""
             if hc.flagged:
-                flag = "differs: " + (", ".join(hc.reasons) or "no known reason")
+                flag = "differs: " + short_reasons(hc)
             rows.append((
                 f"{hc.hour:02d}:00", f"{hc.arrivals:.1f}", f"{hc.agents:.1f}",
                 percent(hc.planner), percent_ci(sim.mean, sim.low, sim.high),
@@ -340,8 +401,7 @@ def _checks(result: RunResult) -> list[CheckTable]:
              "flag"],
             rows, [False, True, True, True, True, True, False],
         )  # fmt: skip
-        used = {r for hc in c.hours if hc.flagged for r in hc.reasons}
-        notes = [(k, v) for k, v in c.notes.items() if k in used]
+        notes = reason_summary(c)
         title = f"{c.channel}: answered within {format_duration(c.within)} ({c.model})"
         out.append(CheckTable(title, hours, notes))
     return out

@@ -114,6 +114,8 @@ def _by_hour(agents: object, column: str, observed: np.ndarray) -> np.ndarray:
 def print_fit(fit: FitResult, path: str, console: Console | None = None) -> None:
     """What was fitted, in a few lines, and where the scenario was written."""
     console = console or Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
     t = fit.table
     console.print(
         f"[bold]Fitted[/bold] {t.first_day} to {t.last_day} ({t.report.rows_kept:,} rows) "
@@ -140,15 +142,19 @@ def print_fit(fit: FitResult, path: str, console: Console | None = None) -> None
 def print_backtest(bt: Backtest, console: Console | None = None) -> None:
     """The back-test per month: MAE over open hours and the share of days inside the band."""
     console = console or Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
     table = Table(title="Back-test: simulated fitted scenario vs measured history",
                   box=box.SIMPLE_HEAD)  # fmt: skip
-    for col in ("period", "days", "open hours", "MAE abandonment", "MAE service level",
-                "days in band: abandonment", "days in band: service level"):  # fmt: skip
+    for col in ("month", "days", "open hours", "MAE abandonment", "MAE service level",
+                "in band: abandonment", "in band: service level", "Erlang A MAE"):  # fmt: skip
         table.add_column(col, justify="left" if col == "period" else "right")
     for s in bt.summaries:
         table.add_row(s.label, str(s.days), str(s.open_hours),
                       f"{100 * s.mae_abandonment:.1f} pts", f"{100 * s.mae_service_level:.1f} pts",
-                      _pct(s.in_band_abandonment), _pct(s.in_band_service_level))  # fmt: skip
+                      _pct(s.in_band_abandonment), _pct(s.in_band_service_level),
+                      f"{100 * s.erlang_mae_abandonment:.1f} / "
+                      f"{100 * s.erlang_mae_service_level:.1f} pts")  # fmt: skip
     console.print(table)
     console.print(
         f"Targets: MAE within {100 * bt.mae_goal:.0f} points, at least "

@@ -1,9 +1,10 @@
 """The charts of the report: which, in what order, under which section, with what caption.
 
 Long horizons keep the report the same size: service level is charted for
-the first target and the weakest others only (``MAX_SERVICE_LEVEL_CHARTS``),
+the first target and the failing others only (``MAX_SERVICE_LEVEL_CHARTS``),
 the day x hour map for the first and the worst target, and the arrivals for
-the average day and the busiest one.
+the average day and the busiest one, for each group of channels that the
+same pools serve (against the agents who can take them).
 """
 
 from __future__ import annotations
@@ -11,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
+from shiftsim.analysis.findings import failing_targets
 from shiftsim.analysis.results import RunResult
 from shiftsim.model.formats import percent
 from shiftsim.outputs import plotting
@@ -22,7 +23,7 @@ from shiftsim.outputs.pages import Chart, chart
 __all__ = ["MAX_SERVICE_LEVEL_CHARTS", "ChartSection", "chart_sections"]
 
 MAX_SERVICE_LEVEL_CHARTS = 6
-"""Service-level charts in the report: the first target and the weakest others."""
+"""Service-level charts in the report: the first target and the failing others."""
 
 
 @dataclass(frozen=True)
@@ -34,14 +35,11 @@ class ChartSection:
     note: str = ""
 
 
-def _key_targets(targets: pd.DataFrame) -> list[int]:
-    """The first target and the weakest of the others (lowest P(day meets goal))."""
-    if targets.empty:
+def _key_targets(result: RunResult) -> list[int]:
+    """The first target and the failing others (missed, then at risk, worst first)."""
+    if not result.scenario.resolved_targets:
         return []
-    high = plotting.THRESHOLDS[1]
-    p = targets["p_meet"].to_numpy(dtype=float)
-    weak = [int(i) for i in np.argsort(np.nan_to_num(p, nan=2.0), kind="stable") if p[i] < high]
-    picked = [0] + [i for i in weak if i != 0]
+    picked = [0] + [k for k in failing_targets(result) if k != 0]
     return picked[:MAX_SERVICE_LEVEL_CHARTS]
 
 
@@ -59,14 +57,22 @@ def chart_sections(result: RunResult, targets: pd.DataFrame) -> list[ChartSectio
         )]))  # fmt: skip
 
     busiest = _busiest_day(result)
-    load = [chart(plotting.arrivals_and_staff(result),
-                  "Bars: contacts offered per clock hour (arrivals and retries, before any bot), "
-                  "averaged over the horizon. Lines (right axis): agents rostered on duty, "
-                  "agents available after shrinkage, and agents busy.")]  # fmt: skip
-    if busiest is not None and sc.horizon.days > 1:
-        load.append(chart(plotting.arrivals_and_staff(result, day=busiest),
-                          f"The busiest day of the horizon ({busiest:%A %d %B %Y}), by "
-                          "contacts offered."))  # fmt: skip
+    groups = plotting.skill_groups(result)
+    load = []
+    for group in groups:
+        which = None if len(groups) == 1 else group
+        skilled = "" if which is None else f" skilled for {', '.join(group)}"
+        load.append(chart(
+            plotting.arrivals_and_staff(result, channels=which),
+            "Bars: contacts offered per clock hour (arrivals and retries, before any bot), "
+            f"averaged over the horizon. Lines (right axis): agents{skilled} rostered on duty "
+            "(before absence), available (present, after shrinkage) and busy (with any of "
+            "their channels).",
+        ))  # fmt: skip
+        if busiest is not None and sc.horizon.days > 1:
+            load.append(chart(plotting.arrivals_and_staff(result, day=busiest, channels=which),
+                              f"The busiest day of the horizon ({busiest:%A %d %B %Y}), by "
+                              "contacts offered."))  # fmt: skip
     out.append(ChartSection("Arrivals and agents on duty", load))
     if not targets.empty:
         out += _target_charts(result, targets)
@@ -97,7 +103,7 @@ def _target_charts(result: RunResult, targets: pd.DataFrame) -> list[ChartSectio
     """Service level over the horizon for the key targets, and their day x hour maps."""
     days = result.scenario.horizon.days
     per = "per day" if days > plotting.LONG_HORIZON_DAYS else "per interval and per day"
-    keys = _key_targets(targets)
+    keys = _key_targets(result)
     sl = [
         chart(plotting.service_level_over_time(result, k),
               f"Service level {per} (mean of replications, 95% CI shaded) against the goal "
@@ -106,14 +112,11 @@ def _target_charts(result: RunResult, targets: pd.DataFrame) -> list[ChartSectio
     ]  # fmt: skip
     note = ""
     if len(targets) > len(keys):
-        weak = f" and the {len(keys) - 1} weakest" if len(keys) > 1 else ""
-        note = f"Charted: the first target{weak}; the others are in the table and the chart above."
+        weak = f" and the {len(keys) - 1} worst failing" if len(keys) > 1 else ""
+        note = f"Charted: the first target{weak}; the others are in the tables above."
 
-    heat_keys = keys[:1]
-    p = targets["p_meet"].to_numpy(dtype=float)
-    worst = int(np.argmin(np.nan_to_num(p, nan=2.0)))
-    if worst != keys[0] and p[worst] < plotting.THRESHOLDS[1]:
-        heat_keys.append(worst)
+    # The first target, and the surest failure.
+    heat_keys = keys[:1] + [k for k in failing_targets(result)[:1] if k != keys[0]]
     heat = [
         chart(plotting.meet_heatmap(result, k),
               "Share of replications in which that hour's service level reached the goal. "
@@ -131,4 +134,5 @@ def _busiest_day(result: RunResult) -> dt.date | None:
     if days.empty:
         return None
     total = days.groupby("start")["offered"].sum()
-    return pd.Timestamp(total.idxmax()).date()
+    busiest: dt.date = pd.Timestamp(total.idxmax()).date()
+    return busiest

@@ -15,22 +15,41 @@ Layout of ``DIR``::
     contacts/rep-NNNN.{...}        per-contact records of each replication
     replications/rep-NNNN.npz      per-replication KPIs (to resume and re-report)
 
-While a run is going on everything is written to ``DIR.partial``; each file is
-written under a temporary name and renamed, so no file is ever half-written.
-Only a finished (or cleanly interrupted) run is moved to ``DIR``. A folder whose
-``metadata.json`` says ``interrupted`` holds the replications that finished;
-running the same scenario with the same ``--out`` again runs only the missing
-replications (results do not depend on which run computed a replication).
+Guarantees:
+
+* While a run is going on everything is written to ``DIR.partial``; each file
+  is written under a temporary name, flushed to disk and renamed, so no file
+  is ever half-written. Only a finished (or cleanly interrupted) run is moved
+  to ``DIR``, after an ``fsync`` of every file and folder.
+* A replication is stored as one unit: its per-contact records first, then
+  ``replications/rep-NNNN.npz``, which marks it stored. Resuming adopts a
+  replication only if its npz reads back whole and, when records are kept,
+  its records have as many rows as it had contacts; anything else is run again.
+* ``DIR.lock`` (an ``flock`` held for the whole run, holding the writer's pid)
+  keeps two runs from writing the same ``DIR``; a lock left by a dead process
+  is free again.
+* ``force`` replaces only a shiftsim results folder (one with its
+  ``metadata.json``), never a folder of other files.
+
+A folder whose ``metadata.json`` says ``interrupted`` holds the replications
+that finished; running the same scenario with the same ``--out`` again runs
+only the missing replications (results do not depend on which run computed a
+replication).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import math
 import os
 import platform
 import shutil
 import time
+import zipfile
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import MISSING, fields
 from pathlib import Path
 from typing import Any
@@ -41,16 +60,31 @@ import yaml
 
 from shiftsim.analysis.metrics import ReplicationMetrics
 from shiftsim.analysis.results import RunResult
-from shiftsim.model.loading import parse_scenario
+from shiftsim.model.loading import parse_scenario, read_yaml
+from shiftsim.model.problems import ScenarioError
 from shiftsim.model.scenario import Scenario
 
-__all__ = ["OutputError", "ResultsFolder", "load_results", "scenario_hash"]
+__all__ = [
+    "FolderLock",
+    "OutputError",
+    "ResultsFolder",
+    "load_results",
+    "missing_tables",
+    "scenario_hash",
+    "why",
+    "write_tables",
+]
 
 FORMATS = ("parquet", "csv")
+TABLES = (
+    "targets.csv", "requirements.csv", "channels.csv", "shifts.csv", "intervals", "days",
+    "target_intervals", "target_days", "shift_intervals", "backlog",
+)  # fmt: skip
+"""The summary tables :func:`write_tables` writes (extension-less: in the run's format)."""
 
 
 class OutputError(Exception):
-    """The output folder cannot be used as asked (exists, belongs to another scenario...)."""
+    """The output folder cannot be used as asked; the message starts with the folder."""
 
 
 def scenario_hash(scenario: Scenario) -> str:
@@ -73,10 +107,31 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _write_atomic(path: Path, write: Any) -> None:
+# -- files that are whole or absent ----------------------------------------------------------
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's or a folder's content to disk (before it is renamed into place)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - folders on file systems that cannot sync them
+        if path.is_file():
+            raise
+    finally:
+        os.close(fd)
+
+
+def _write_atomic(path: Path, write: Callable[[Path], Any]) -> None:
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    write(tmp)
-    os.replace(tmp, path)
+    try:
+        write(tmp)
+        _fsync(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        raise
 
 
 def _write_table(frame: pd.DataFrame, path_stem: Path, fmt: str) -> None:
@@ -95,12 +150,85 @@ def _read_table(path_stem: Path) -> pd.DataFrame:
     raise FileNotFoundError(path_stem)
 
 
+def _record_rows(path: Path) -> int:
+    """Rows of a per-contact records file, or -1 if it is missing or not whole."""
+    try:
+        if path.suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return int(pq.read_metadata(path).num_rows)
+        data = path.read_bytes()
+        return data.count(b"\n") - 1 if data.endswith(b"\n") else -1
+    except (OSError, ValueError):  # pyarrow's errors are OSError or ValueError
+        return -1
+
+
+class FolderLock:
+    """``DIR.lock``: taken by the one process writing ``DIR``, with its pid inside.
+
+    An ``flock`` on the file does the locking, so a lock whose holder died
+    (crash, ``kill -9``) is free again at once; the pid is there for the message.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.path = folder.with_name(folder.name + ".lock")
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        """Take the lock, or raise :class:`OutputError` naming the process that holds it."""
+        import fcntl
+
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                pid = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+                os.close(fd)
+                raise OutputError(f"{self.folder} is in use by shiftsim (pid {pid})") from None
+            except BaseException:
+                os.close(fd)
+                raise
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+            if not same:  # released and removed between our open and flock: try again
+                os.close(fd)
+                continue
+            os.ftruncate(fd, 0)
+            os.write(fd, f"{os.getpid()}\n".encode())
+            self._fd = fd
+            return
+
+    def release(self) -> None:
+        """Give the lock up (and remove its file); harmless if not held."""
+        if self._fd is None:
+            return
+        with contextlib.suppress(OSError):
+            self.path.unlink()
+        os.close(self._fd)
+        self._fd = None
+
+
+# -- the folder being written ----------------------------------------------------------------
+
+
 class ResultsFolder:
-    """Writes one run's results; see the module docstring for the layout and guarantees."""
+    """Writes one run's results; see the module docstring for the layout and guarantees.
+
+    Raises
+    ------
+    OutputError
+        ``DIR: problem`` when the folder cannot be used: in use by another run,
+        not a shiftsim results folder, results of another scenario, or a file
+        system error (no permission, not a folder, disk full...).
+    """
 
     def __init__(
         self,
-        out: Path,
+        out: Path | str,
         scenario: Scenario,
         source: str,
         force: bool = False,
@@ -108,7 +236,7 @@ class ResultsFolder:
         contacts: bool = True,
     ):
         if fmt not in FORMATS:
-            raise OutputError(f"format must be one of {', '.join(FORMATS)} (got {fmt!r})")
+            raise OutputError(f"{out}: format must be one of {', '.join(FORMATS)} (got {fmt!r})")
         self.final = Path(out)
         self.partial = self.final.with_name(self.final.name + ".partial")
         self.scenario = scenario
@@ -118,67 +246,129 @@ class ResultsFolder:
         self.hash = scenario_hash(scenario)
         self.done: dict[int, ReplicationMetrics] = {}
         self.started = time.time()
-        self._prepare(force)
+        self.in_place = False  # DIR holds this run (finish() moved it there)
+        self.lock = FolderLock(self.final)
+        for parent in self.final.parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise OutputError(
+                        f"{self.final}: cannot write the results ({parent} is a file, not a folder)"
+                    )
+                break
+        try:
+            self.final.parent.mkdir(parents=True, exist_ok=True)
+            self.lock.acquire()
+            self._prepare(force)
+        except OSError as exc:
+            self.lock.release()
+            raise OutputError(f"{self.final}: cannot write the results ({why(exc)})") from None
+        except BaseException:
+            self.lock.release()
+            raise
 
     # -- set-up --------------------------------------------------------------
     def _prepare(self, force: bool) -> None:
-        final_meta = _read_meta(self.final)
-        if self.partial.exists():
-            meta = _read_meta(self.partial)
-            if meta.get("scenario_hash") == self.hash and not force:
-                self._adopt(self.partial)  # a crashed run of the same scenario: resume it
+        final, partial = self.final, self.partial
+        if partial.exists() or partial.is_symlink():
+            if not _is_results_folder(partial):
+                raise OutputError(
+                    f"{partial}: exists and is not a shiftsim results folder (no metadata.json); "
+                    "move it away or choose another --out"
+                )
+            if _read_meta(partial).get("scenario_hash") == self.hash and not force:
+                # A crashed run of the same scenario: resume it.
+                self._layout()
+                self._adopt()
+                self._write_scenario()
+                self._write_meta("running")
                 return
             if not force:
                 raise OutputError(
-                    f"{self.partial} holds an unfinished run of another scenario; "
-                    "use --force to discard it"
+                    f"{partial}: holds an unfinished run of another scenario (or other "
+                    "settings); use --force to discard it"
                 )
-            shutil.rmtree(self.partial)
-        if self.final.exists():
-            if not final_meta:
-                if any(self.final.iterdir()) and not force:
-                    raise OutputError(
-                        f"{self.final} exists and is not a shiftsim results folder; "
-                        "choose another --out or use --force"
-                    )
-            elif final_meta.get("scenario_hash") != self.hash and not force:
+            shutil.rmtree(partial)
+        final_meta: dict[str, Any] = {}
+        if final.exists() or final.is_symlink():
+            if not final.is_dir():
+                raise OutputError(f"{final}: exists and is not a folder; choose another --out")
+            final_meta = _read_meta(final)
+            if not final_meta and any(final.iterdir()):
                 raise OutputError(
-                    f"{self.final} holds results of another scenario (or other settings); "
+                    f"{final}: exists and is not a shiftsim results folder (no metadata.json); "
+                    "--force replaces only shiftsim results folders: choose another --out"
+                )
+            if final_meta and final_meta.get("scenario_hash") != self.hash and not force:
+                raise OutputError(
+                    f"{final}: holds results of another scenario (or other settings); "
                     "use --force to replace them"
                 )
-            elif final_meta.get("status") == "complete" and not force:
+            if final_meta.get("status") == "complete" and not force:
                 raise OutputError(
-                    f"{self.final} already holds a complete run; use --force to run it again"
+                    f"{final}: already holds a complete run; use --force to run it again"
                 )
-        (self.partial / "replications").mkdir(parents=True, exist_ok=True)
+        self._layout()
         # Metadata first: a crash from here on leaves a partial folder that the
         # next run recognises as this scenario's and resumes.
         self._write_meta("running")
-        if self.contacts:
-            (self.partial / "contacts").mkdir(exist_ok=True)
         resumable = (
             final_meta.get("scenario_hash") == self.hash and final_meta.get("status") != "complete"
         )
         if resumable and not force:
-            # Interrupted earlier: carry over its finished replications that this run wants.
+            # Interrupted earlier: carry over its replications (checked by _adopt).
             for sub in ("replications", "contacts"):
-                src = self.final / sub
-                if src.is_dir() and (self.partial / sub).is_dir():
+                src = final / sub
+                if src.is_dir() and (partial / sub).is_dir():
                     for f in src.iterdir():
                         if _rep_index(f) < self.scenario.replications:
-                            shutil.copy2(f, self.partial / sub / f.name)
-            self._adopt(self.partial)
-            self._write_meta("running")
-        _write_atomic(
-            self.partial / "scenario.yaml",
-            lambda p: p.write_text(yaml.safe_dump(self.scenario.to_dict(), sort_keys=False)),
-        )
+                            _link_or_copy(f, partial / sub / f.name)
+        self._adopt()
+        self._write_scenario()
+        self._write_meta("running")
 
-    def _adopt(self, folder: Path) -> None:
-        for f in sorted((folder / "replications").glob("rep-*.npz")):
-            m = _load_metrics(f)
-            if m.index < self.scenario.replications:
-                self.done[m.index] = m
+    def _layout(self) -> None:
+        (self.partial / "replications").mkdir(parents=True, exist_ok=True)
+        if self.contacts:
+            (self.partial / "contacts").mkdir(exist_ok=True)
+
+    def _write_scenario(self) -> None:
+        text = yaml.safe_dump(self.scenario.to_dict(), sort_keys=False)
+        _write_atomic(self.partial / "scenario.yaml", lambda p: p.write_text(text))
+
+    def _adopt(self) -> None:
+        """Take over the replications stored in ``DIR.partial`` that read back whole."""
+        for sub in ("", "replications", "contacts"):
+            folder = self.partial / sub
+            for f in folder.iterdir() if folder.is_dir() else ():
+                if f.name.startswith(".") and ".tmp-" in f.name:
+                    f.unlink()  # left by a run stopped while writing
+        for npz in sorted((self.partial / "replications").glob("rep-*.npz")):
+            index = _rep_index(npz)
+            metrics = self._stored(npz) if index < self.scenario.replications else None
+            if metrics is None:
+                self._forget(index)
+            else:
+                self.done[index] = metrics
+
+    def _stored(self, npz: Path) -> ReplicationMetrics | None:
+        """The KPIs an npz holds if the replication is whole; None to run it again."""
+        try:
+            metrics = _load_metrics(npz)  # reads every array: a cut file fails here
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, OutputError):
+            return None
+        if metrics.index != _rep_index(npz) or not _fits(metrics, self.scenario):
+            return None
+        if self.contacts:
+            records = self.partial / "contacts" / f"rep-{metrics.index:04d}.{self.fmt}"
+            if _record_rows(records) != metrics.n_contacts:
+                return None
+        return metrics
+
+    def _forget(self, index: int) -> None:
+        name = f"rep-{index:04d}"
+        (self.partial / "replications" / f"{name}.npz").unlink(missing_ok=True)
+        for fmt in FORMATS:
+            (self.partial / "contacts" / f"{name}.{fmt}").unlink(missing_ok=True)
 
     def missing(self) -> list[int]:
         """Replications still to run."""
@@ -186,7 +376,11 @@ class ResultsFolder:
 
     # -- writing -------------------------------------------------------------
     def add(self, metrics: ReplicationMetrics, log: dict[str, np.ndarray] | None) -> None:
-        """Store one finished replication (called as each one arrives)."""
+        """Store one finished replication (called as each one arrives).
+
+        Its records are written first and its npz last: the npz marks the
+        replication stored, so a crash between the two leaves it to be run again.
+        """
         name = f"rep-{metrics.index:04d}"
         arrays = {f.name: np.asarray(getattr(metrics, f.name)) for f in fields(metrics)}
 
@@ -194,15 +388,23 @@ class ResultsFolder:
             with path.open("wb") as fh:
                 np.savez(fh, **arrays)  # type: ignore[arg-type]
 
-        _write_atomic(self.partial / "replications" / f"{name}.npz", save)
         if self.contacts and log is not None:
             frame = pd.DataFrame(log)
             frame.insert(0, "replication", np.int32(metrics.index))
             _write_table(frame, self.partial / "contacts" / name, self.fmt)
+        _write_atomic(self.partial / "replications" / f"{name}.npz", save)
         self.done[metrics.index] = metrics
 
-    def finish(self, wall_time: float) -> RunResult:
-        """Write the summaries and metadata, then move the folder into place."""
+    def finish(
+        self,
+        wall_time: float,
+        atomic: Callable[[], AbstractContextManager[Any]] = contextlib.nullcontext,
+    ) -> RunResult:
+        """Write the summaries and metadata, then move the folder into place.
+
+        ``atomic`` guards the final renames (see
+        :meth:`shiftsim.analysis.runner.Interrupts.atomic`).
+        """
         result = RunResult.from_metrics(
             self.scenario, list(self.done.values()), self.scenario.replications, wall_time
         )
@@ -210,6 +412,15 @@ class ResultsFolder:
             write_tables(result, self.partial, self.fmt)
         status = "interrupted" if result.interrupted else "complete"
         self._write_meta(status, wall_time=wall_time)
+        for sub in ("replications", "contacts", ""):
+            if (self.partial / sub).is_dir():
+                _fsync(self.partial / sub)
+        with atomic():
+            self.move_into_place()
+        return result
+
+    def move_into_place(self) -> None:
+        """Rename ``DIR.partial`` to ``DIR`` (replacing an older run) and release the lock."""
         if self.final.exists():
             old = self.final.with_name(f"{self.final.name}.old-{os.getpid()}")
             os.replace(self.final, old)
@@ -217,7 +428,19 @@ class ResultsFolder:
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(self.partial, self.final)
-        return result
+        self.in_place = True
+        _fsync(self.final.parent)
+        self.lock.release()
+
+    def discard(self) -> None:
+        """Remove ``DIR.partial`` (nothing worth keeping in it) and release the lock."""
+        if self.partial.exists() and _is_results_folder(self.partial):
+            shutil.rmtree(self.partial, ignore_errors=True)
+        self.lock.release()
+
+    def close(self) -> None:
+        """Release the lock, leaving ``DIR.partial`` for the next run to resume."""
+        self.lock.release()
 
     def _write_meta(self, status: str, wall_time: float | None = None) -> None:
         meta = {
@@ -234,9 +457,23 @@ class ResultsFolder:
             "wall_time_s": wall_time,
             "versions": _versions(),
         }
-        _write_atomic(
-            self.partial / "metadata.json", lambda p: p.write_text(json.dumps(meta, indent=2))
-        )
+        text = json.dumps(meta, indent=2)
+        _write_atomic(self.partial / "metadata.json", lambda p: p.write_text(text))
+
+
+def why(exc: OSError) -> str:
+    """An OSError as a short reason naming the file: ``No space left on device: DIR/x.npz``."""
+    reason = exc.strerror or str(exc)
+    return f"{reason}: {exc.filename}" if exc.filename else reason
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    """A hard link when possible (files are never rewritten in place, only replaced)."""
+    dst.unlink(missing_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def write_tables(result: RunResult, folder: Path, fmt: str) -> None:
@@ -244,13 +481,27 @@ def write_tables(result: RunResult, folder: Path, fmt: str) -> None:
     for name, frame in (("targets", result.targets()), ("requirements", result.requirements()),
                         ("channels", _flatten(result.channels())),
                         ("shifts", _flatten(result.shifts()))):  # fmt: skip
-        _write_atomic(folder / f"{name}.csv", lambda p, f=frame: f.to_csv(p, index=False))
+        _write_atomic(folder / f"{name}.csv", _csv_writer(frame))
     _write_table(result.intervals(), folder / "intervals", fmt)
     _write_table(result.intervals("day"), folder / "days", fmt)
     _write_table(result.target_intervals(), folder / "target_intervals", fmt)
     _write_table(result.target_intervals("day"), folder / "target_days", fmt)
     _write_table(result.shift_intervals(), folder / "shift_intervals", fmt)
     _write_table(result.backlog(), folder / "backlog", fmt)
+
+
+def _csv_writer(frame: pd.DataFrame) -> Callable[[Path], None]:
+    def write(path: Path) -> None:
+        frame.to_csv(path, index=False)
+
+    return write
+
+
+def missing_tables(folder: str | Path, fmt: str) -> list[str]:
+    """The summary tables :func:`write_tables` writes that ``folder`` lacks."""
+    folder = Path(folder)
+    names = [t if t.endswith(".csv") else f"{t}.{fmt}" for t in TABLES]
+    return [n for n in names if not (folder / n).is_file()]
 
 
 def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
@@ -277,9 +528,60 @@ def _rep_index(path: Path) -> int:
 
 def _read_meta(folder: Path) -> dict[str, Any]:
     try:
-        return dict(json.loads((folder / "metadata.json").read_text()))
+        meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _is_results_folder(folder: Path) -> bool:
+    """A folder shiftsim wrote: its metadata.json, or only the empty frame a run starts with."""
+    if not folder.is_dir():
+        return False
+    if _read_meta(folder):
+        return True
+    for f in folder.iterdir():
+        if f.name in ("replications", "contacts") and f.is_dir() and not any(f.iterdir()):
+            continue
+        if f.name.startswith(".") and ".tmp-" in f.name:
+            continue
+        return False
+    return True
+
+
+def _meta_problem(meta: dict[str, Any]) -> str | None:
+    """What in a metadata.json is not what shiftsim writes, or None."""
+
+    def count(v: Any) -> bool:
+        return isinstance(v, int) and not isinstance(v, bool) and v >= 0
+
+    if meta.get("status") not in ("complete", "interrupted", "running"):
+        return f"status is {meta.get('status')!r:.40}"
+    if not isinstance(meta.get("scenario_hash"), str):
+        return f"scenario_hash is {meta.get('scenario_hash')!r:.40}"
+    requested = meta.get("replications_requested")
+    if not count(requested) or requested == 0:
+        return f"replications_requested is {requested!r:.40}"
+    finished = meta.get("replications_finished")
+    if not (isinstance(finished, list) and all(count(i) for i in finished)):
+        return f"replications_finished is {finished!r:.60}"
+    wall = meta.get("wall_time_s")
+    if wall is not None and not (
+        isinstance(wall, int | float) and not isinstance(wall, bool) and math.isfinite(wall)
+    ):
+        return f"wall_time_s is {wall!r:.40}"
+    versions = meta.get("versions", {})
+    if not isinstance(versions, dict):
+        return f"versions is {versions!r:.40}"
+    if meta.get("format", "parquet") not in FORMATS:
+        return f"format is {meta.get('format')!r:.40}"
+    return None
+
+
+def _fits(metrics: ReplicationMetrics, scenario: Scenario) -> bool:
+    """Whether a replication's KPIs have the shape of this scenario's (targets x days)."""
+    shape = (len(scenario.resolved_targets), scenario.horizon.days)
+    return tuple(np.shape(metrics.target_eligible)) == shape
 
 
 # Arrays that folders written before per-period targets lack: loaded as empty
@@ -288,7 +590,8 @@ _ADDED_LATER = ("period_eligible", "period_met")
 
 
 def _load_metrics(path: Path) -> ReplicationMetrics:
-    with np.load(path) as data:
+    # The file is opened here so that it is closed even when it is not a valid npz.
+    with path.open("rb") as fh, np.load(fh, allow_pickle=False) as data:
         kwargs: dict[str, Any] = {}
         missing = []
         for f in fields(ReplicationMetrics):
@@ -308,23 +611,55 @@ def _load_metrics(path: Path) -> ReplicationMetrics:
 
 
 def load_results(folder: str | Path) -> tuple[RunResult, dict[str, Any]]:
-    """Read a results folder back: the run's result and its metadata."""
+    """Read a results folder back: the run's result and its metadata.
+
+    Everything the result is built from is checked first: ``metadata.json`` is
+    one shiftsim wrote, ``scenario.yaml`` is the scenario of that run (same
+    hash) and every replication it lists reads back whole.
+
+    Raises
+    ------
+    OutputError
+        ``DIR: cannot read the results (what is wrong)``.
+    """
     folder = Path(folder)
-    meta = _read_meta(folder)
-    if not meta:
+    if not (folder / "metadata.json").is_file():
         raise OutputError(f"{folder} is not a shiftsim results folder (no metadata.json)")
-    data = yaml.safe_load((folder / "scenario.yaml").read_text())
-    scenario = parse_scenario(data, source=str(folder / "scenario.yaml"))
-    wanted = int(meta.get("replications_requested", 1 << 30))
-    metrics = [
-        _load_metrics(f)
-        for f in sorted((folder / "replications").glob("rep-*.npz"))
-        if _rep_index(f) < wanted
-    ]
-    result = RunResult.from_metrics(
-        scenario,
-        metrics,
-        meta.get("replications_requested", len(metrics)),
-        meta.get("wall_time_s") or 0.0,
-    )
+
+    def unreadable(reason: str) -> OutputError:
+        return OutputError(f"{folder}: cannot read the results ({reason})")
+
+    meta = _read_meta(folder)
+    problem = _meta_problem(meta) if meta else "not a JSON object"
+    if problem:
+        raise unreadable(f"metadata.json is not one shiftsim writes: {problem}")
+    source = folder / "scenario.yaml"
+    try:
+        text = source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = why(exc) if isinstance(exc, OSError) else "not UTF-8 text"
+        raise unreadable(f"scenario.yaml: {reason}") from None
+    try:
+        scenario = parse_scenario(read_yaml(text, str(source)), source=str(source))
+    except ScenarioError as exc:
+        raise unreadable(f"scenario.yaml is not a valid scenario: {exc.problems[0]}") from None
+    if scenario_hash(scenario) != meta["scenario_hash"]:
+        raise unreadable(
+            "scenario.yaml is not the scenario this run simulated (its hash differs from "
+            "metadata.json's): was it copied from another run?"
+        )
+    wanted = meta["replications_requested"]
+    metrics = []
+    for index in sorted({i for i in meta["replications_finished"] if i < wanted}):
+        path = folder / "replications" / f"rep-{index:04d}.npz"
+        try:
+            m = _load_metrics(path)
+        except FileNotFoundError:
+            raise unreadable(f"replications/{path.name} is missing") from None
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            raise unreadable(f"replications/{path.name} is damaged: {exc}") from None
+        if m.index != index or not _fits(m, scenario):
+            raise unreadable(f"replications/{path.name} is not a replication of this scenario")
+        metrics.append(m)
+    result = RunResult.from_metrics(scenario, metrics, wanted, meta.get("wall_time_s") or 0.0)
     return result, meta

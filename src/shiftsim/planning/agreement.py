@@ -28,6 +28,7 @@ import numpy as np
 from shiftsim.analysis.metrics import measure
 from shiftsim.analysis.statistics import Estimate, ratio_ci
 from shiftsim.model.durations import format_duration
+from shiftsim.model.formats import percent, percent_ci
 from shiftsim.model.loading import parse_scenario
 from shiftsim.model.names import PRIORITIES
 from shiftsim.model.scenario import Scenario
@@ -249,18 +250,16 @@ def compare(case: Case, estimates: dict[str, Estimate]) -> list[Agreement]:
 # The README table
 # --------------------------------------------------------------------------- #
 def _value(quantity: str, x: float) -> str:
-    if math.isnan(x):
-        return "-"
     if quantity in SHARES:
-        return f"{100 * x:.1f}%"
-    return f"{x:.1f} s"
+        return percent(x, missing="-")
+    return "-" if math.isnan(x) else f"{x:.1f} s"
 
 
 def _interval(quantity: str, e: Estimate) -> str:
     if math.isnan(e.low):
         return f"{_value(quantity, e.mean)} (no interval)"
     if quantity in SHARES:
-        return f"{100 * e.mean:.1f}% ({100 * e.low:.1f} to {100 * e.high:.1f})"
+        return percent_ci(e.mean, e.low, e.high, missing="-", dash=" to ")
     return f"{e.mean:.1f} s ({e.low:.1f} to {e.high:.1f})"
 
 

@@ -16,12 +16,14 @@ differ materially, with the features of the scenario that likely explain it.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
-from rich.console import Console
+from rich.console import Console, JustifyMethod
 from rich.table import Table
 
 from shiftsim.analysis.metrics import check_target
@@ -29,7 +31,8 @@ from shiftsim.analysis.results import RunResult
 from shiftsim.analysis.statistics import Estimate, ratio_ci
 from shiftsim.model.deadlines import in_hours
 from shiftsim.model.durations import HOUR, format_duration
-from shiftsim.model.scenario import Scenario
+from shiftsim.model.formats import percent, percent_ci
+from shiftsim.model.scenario import Channel, Scenario
 from shiftsim.planning.theory import erlang_a, erlang_c_service_level
 from shiftsim.sim.arrivals import Calendar, daily_factors, expected_hourly
 from shiftsim.sim.roster import Roster, build_roster
@@ -38,11 +41,14 @@ __all__ = [
     "MATERIAL",
     "ChannelCheck",
     "HourCheck",
+    "Reason",
     "agents_by_hour",
     "check_result",
     "check_scenario",
     "planner_service_level",
     "print_check",
+    "reason_summary",
+    "short_reasons",
 ]
 
 MATERIAL = 0.05
@@ -50,6 +56,28 @@ MATERIAL = 0.05
 
 _TIME_VARYING = 0.25  # arrivals or staffing change by more than this vs a neighbouring hour
 _HOURS = np.arange(24)
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a flagged hour differs, with the share of the gap it explains (measured).
+
+    ``effect`` is how many points (as a share: 0.12 is 12 points) of the gap
+    between the planner's figure and the simulation close when the planner's
+    formula is given what the simulation saw: the simulated arrivals reaching
+    agents (``arrivals``), the simulated agents present (``agents``), each
+    day's own arrivals and agents instead of the mean day (``day to day``).
+    What is left once all three are in is ``between hours``: queues carrying
+    over from one hour to the next and the other dynamics no stationary
+    formula has. ``simulating`` is true for the reasons that are the point of
+    simulating (a per-hour formula cannot see them, whatever its inputs); the
+    others are inputs a spreadsheet could correct.
+    """
+
+    label: str
+    effect: float
+    text: str
+    simulating: bool
 
 
 @dataclass(frozen=True)
@@ -62,7 +90,10 @@ class HourCheck:
     servers: float  # agents x concurrency
     planner: float  # share answered within the target, stationary Erlang C / A (NaN: no arrivals)
     simulated: Estimate  # the same share in the simulation, 95% CI across replications
-    reasons: tuple[str, ...]  # labels of likely reasons for a difference (ChannelCheck.notes)
+    ignored: tuple[str, ...]  # labels of what the planner ignores here (ChannelCheck.notes)
+    reasons: tuple[
+        Reason, ...
+    ] = ()  # of a flagged hour: the dominant ones, measured, largest first
 
     @property
     def difference(self) -> float:
@@ -163,13 +194,16 @@ def agents_by_hour(roster: Roster, pools: list[int], calendar: Calendar) -> np.n
     edges = calendar.report_start + HOUR * np.arange(calendar.days * 24 + 1)
     integral = np.interp(edges, times, area)
     per_hour = np.diff(integral).reshape(calendar.days, 24) / HOUR
-    return per_hour.mean(axis=0)
+    mean: np.ndarray = per_hour.mean(axis=0)
+    return mean
 
 
 def _arrivals_by_hour(name: str, scenario: Scenario, calendar: Calendar) -> np.ndarray:
     hourly = expected_hourly(name, scenario, calendar)
     first = calendar.warmup_days * 24
-    return hourly[first : first + calendar.days * 24].reshape(calendar.days, 24).mean(axis=0)
+    by_day = hourly[first : first + calendar.days * 24].reshape(calendar.days, 24)
+    mean: np.ndarray = by_day.mean(axis=0)
+    return mean
 
 
 # --------------------------------------------------------------------------- #
@@ -179,7 +213,8 @@ def _changes(values: np.ndarray) -> np.ndarray:
     """Largest relative change of each hour's value vs the neighbouring hours (cyclic)."""
     prev, nxt = np.roll(values, 1), np.roll(values, -1)
     base = np.maximum(values, 1e-12)
-    return np.maximum(np.abs(values - prev), np.abs(nxt - values)) / base
+    change: np.ndarray = np.maximum(np.abs(values - prev), np.abs(nxt - values)) / base
+    return change
 
 
 def _reasons(
@@ -195,12 +230,12 @@ def _reasons(
     pools = {pname: p for pname, p in scenario.pools.items() if name in p.channels}
     notes: dict[str, str] = {
         "time-varying load": (
-            f"arrivals change by more than {_TIME_VARYING:.0%} from a neighbouring hour: "
+            f"arrivals change by more than {percent(_TIME_VARYING, 0)} from a neighbouring hour: "
             "queues lag behind a stationary formula"
         ),
         "staffing change": (
-            f"agents on duty change by more than {_TIME_VARYING:.0%} from a neighbouring hour "
-            "(shift boundaries): queues carry over"
+            f"agents on duty change by more than {percent(_TIME_VARYING, 0)} from a neighbouring "
+            "hour (shift boundaries): queues carry over"
         ),
     }
     common: list[str] = []
@@ -224,8 +259,8 @@ def _reasons(
     if ch.bot is not None:
         bot_on = in_hours(_HOURS * HOUR + HOUR / 2, ch.bot.hours)
         notes["bot"] = (
-            f"the bot resolves {ch.bot.containment:.0%} of contacts in its hours (the planner "
-            "counts them all) and delays the rest by its session"
+            f"the bot resolves {percent(ch.bot.containment, 0)} of contacts in its hours (the "
+            "planner counts them all) and delays the rest by its session"
         )
     else:
         bot_on = np.zeros(24, dtype=bool)
@@ -242,21 +277,21 @@ def _reasons(
     if ch.retry is not None and ch.retry.share > 0:
         common.append("retries")
         notes["retries"] = (
-            f"{ch.retry.share:.0%} of those who hang up try again: load the planner does not "
-            "count, and each attempt is a contact of its own"
+            f"{percent(ch.retry.share, 0)} of those who hang up try again: load the planner does "
+            "not count, and each attempt is a contact of its own"
         )
     shrinkage = {pname: p.shrinkage for pname, p in pools.items() if p.shrinkage > 0}
     if shrinkage:
         common.append("shrinkage")
         notes["shrinkage"] = (
-            f"shrinkage ({', '.join(f'{k} {v:.0%}' for k, v in shrinkage.items())}) is taken "
-            "in blocks; the hourly average hides who is away when"
+            f"shrinkage ({', '.join(f'{k} {percent(v, 0)}' for k, v in shrinkage.items())}) is "
+            "taken in blocks; the hourly average hides who is away when"
         )
     absence = {pname: p.absence for pname, p in pools.items() if p.absence > 0}
     if absence:
         common.append("absence")
         notes["absence"] = (
-            f"absence ({', '.join(f'{k} {v:.0%}' for k, v in absence.items())}) is drawn "
+            f"absence ({', '.join(f'{k} {percent(v, 0)}' for k, v in absence.items())}) is drawn "
             "agent by agent and day; the planner takes off its expected share every hour"
         )
     shifts = [i for i, (pname, _) in enumerate(roster.shift_names) if pname in pools]
@@ -295,6 +330,166 @@ def _reasons(
             reasons.append("bot")
         out.append(tuple(reasons + common))
     return out, notes
+
+
+# --------------------------------------------------------------------------- #
+# Which reasons matter: measured
+# --------------------------------------------------------------------------- #
+_DOMINANT = 0.25  # a reason worth naming explains at least this share of the gap...
+_SHOWN = 2  # ...and at most this many are named per hour
+# What is left after the measured inputs: the labels of ChannelCheck.notes that a
+# per-hour formula cannot take in, whatever its inputs.
+_DYNAMICS = ("time-varying load", "staffing change", "bot", "concurrency", "handle time cv",
+             "patience cv")  # fmt: skip
+
+
+class _Observed:
+    """What the simulation saw per reported day and clock hour, mean over replications.
+
+    ``arrivals``: contacts reaching agents (offered, retries included, less those
+    the bot resolved); ``agents``: agents of the channel's pools present
+    (after the rotation, absence and shrinkage, overtime included); ``other``:
+    the agents of those pools that the other waiting channels keep busy (each
+    such channel's load shared out over its pools by agents present), which a
+    planner counting shared agents in full for every channel ignores.
+    Deferrable work (email, closing cases) is not counted: it waits for idle
+    agents instead of taking them.
+    """
+
+    def __init__(self, result: RunResult, channel: str, pools: list[int]) -> None:
+        sc = result.scenario
+        per_hour = max(1, int(round(HOUR / sc.reporting.interval)))
+        days = sc.horizon.days
+
+        def hourly(x: np.ndarray, per: float = 1.0) -> np.ndarray:
+            out: np.ndarray = x.mean(axis=0).reshape(days, 24, per_hour).sum(axis=2) / per
+            return out
+
+        pool_names = list(sc.pools)
+        present = {  # agents of each pool present, per [day, hour]
+            name: hourly(np.stack([m.iv_on_duty[:, [k for k, (p, _) in
+                                                    enumerate(result.shift_names) if p == name]]
+                                   .sum(axis=1) for m in result.metrics]), HOUR)
+            for name in pool_names
+        }  # fmt: skip
+        mine = {pool_names[i] for i in pools}
+
+        def reach(c: str) -> np.ndarray:
+            j = list(sc.channels).index(c)
+            offered = np.stack([m.iv_offered[:, j].sum(axis=1) for m in result.metrics])
+            deflected = np.stack([m.iv_deflected[:, j].sum(axis=1) for m in result.metrics])
+            return hourly(offered - deflected)
+
+        self.arrivals: np.ndarray = reach(channel)
+        self.agents: np.ndarray = sum((present[p] for p in mine), np.zeros((days, 24)))
+        self.other: np.ndarray = np.zeros((days, 24))
+        for c, ch in sc.channels.items():
+            theirs = {p for p, pool in sc.pools.items() if c in pool.channels}
+            if c == channel or not ch.synchronous or not theirs & mine:
+                continue
+            total = sum((present[p] for p in theirs), np.zeros((days, 24)))
+            shared = sum((present[p] for p in theirs & mine), np.zeros((days, 24)))
+            with np.errstate(invalid="ignore", divide="ignore"):
+                share = np.where(total > 0, shared / np.maximum(total, 1e-12), 0.0)
+            load = reach(c) * ch.handle_time.mean / ch.concurrency / HOUR  # agents kept busy
+            self.other += share * load
+        self.free: np.ndarray = np.maximum(self.agents - self.other, 0.0)
+
+
+def _measured(
+    hc: HourCheck,
+    ch: Channel,
+    within: float,
+    patience: float | None,
+    seen: _Observed,
+    notes: dict[str, str],
+) -> tuple[Reason, ...]:
+    """The one or two dominant reasons of a flagged hour, by how much of the gap each closes."""
+    h, sim = hc.hour, hc.simulated.mean
+    k = ch.concurrency
+
+    @functools.cache
+    def erlang(arrivals: float, agents: float) -> float:
+        return planner_service_level(arrivals, agents * k, ch.handle_time.mean, within, patience)
+
+    def key(x: float) -> float:
+        return round(float(x), 2)
+
+    arr, agents, free = seen.arrivals[:, h], seen.agents[:, h], seen.free[:, h]
+    a_mean, n_mean, f_mean = float(arr.mean()), float(agents.mean()), float(free.mean())
+    other = float(seen.other[:, h].mean())
+    shared = other >= 0.5  # half an agent or more busy with other channels
+    with_arrivals = erlang(key(a_mean), key(hc.agents))
+    with_agents = erlang(key(hc.arrivals), key(n_mean))
+    with_free = erlang(key(hc.arrivals), key(f_mean))
+    staff = free if shared else agents
+    with_both = erlang(key(a_mean), key(float(staff.mean())))
+    # Each day's own figure, weighted by its arrivals (the hour's contacts pooled).
+    daily = [erlang(key(a), key(n)) for a, n in zip(arr, staff, strict=True)]
+    weights = np.where(np.isnan(daily), 0.0, arr)
+    by_day = (
+        float(np.average(np.nan_to_num(daily), weights=weights)) if weights.sum() > 0 else math.nan
+    )
+    gap = abs(sim - hc.planner)
+    bot = ch.bot is not None and bool(in_hours(np.array([h * HOUR + HOUR / 2]), ch.bot.hours)[0])
+    why_arrivals = _join_words(
+        (["the bot resolves some"] if bot else [])
+        + (["retries add some"] if ch.retry is not None and ch.retry.share > 0 else [])
+    )
+    found = [
+        Reason(
+            "arrivals", gap - abs(sim - with_arrivals),
+            f"{a_mean:.1f} contacts an hour reach agents, not the {hc.arrivals:.1f} expected"
+            + (f" ({why_arrivals})" if why_arrivals else "")
+            + f"; with them Erlang gives {percent(with_arrivals)}",
+            simulating=False,
+        ),
+        Reason(
+            "agents", gap - abs(sim - with_agents),
+            f"{n_mean:.1f} agents are present, not {hc.agents:.1f} (overtime, shrinkage blocks, "
+            f"absence); with them Erlang gives {percent(with_agents)}",
+            simulating=False,
+        ),
+        Reason(
+            "day to day", abs(sim - with_both) - abs(sim - by_day),
+            f"the days differ ({_range(arr, 'contacts', '.0f')}"
+            f"{', ' + _range(staff, 'agents free', '.1f') if np.ptp(staff) >= 0.5 else ''}); "
+            f"the mean of each day's Erlang figure is {percent(by_day)}, not that of the mean day",
+            simulating=True,
+        ),
+    ]  # fmt: skip
+    if shared:
+        found.append(Reason(
+            "other work", gap - abs(sim - with_free),
+            f"other waiting channels keep {other:.1f} of the {n_mean:.1f} agents present busy "
+            f"(the planner counts them in full for each channel); with the {f_mean:.1f} left "
+            f"Erlang gives {percent(with_free)}",
+            simulating=False,
+        ))  # fmt: skip
+    shown = sorted((r for r in found if r.effect >= _DOMINANT * gap), key=lambda r: -r.effect)
+    left = abs(sim - by_day) if not math.isnan(by_day) else gap
+    if not shown or left >= _DOMINANT * gap:
+        dynamics = [label for label in hc.ignored if label.startswith(_DYNAMICS) and label in notes]
+        what = _join_words(dynamics) if dynamics else "queues carrying over between hours"
+        shown.append(Reason(
+            "between hours", left,
+            f"{100 * left:.0f} points remain with the day's own arrivals and agents: what a "
+            f"per-hour formula cannot see ({what})",
+            simulating=True,
+        ))  # fmt: skip
+        shown.sort(key=lambda r: -r.effect)
+    return tuple(shown[:_SHOWN])
+
+
+def _range(values: np.ndarray, what: str, fmt: str) -> str:
+    low, high = float(np.min(values)), float(np.max(values))
+    return f"{low:{fmt}} to {high:{fmt}} {what}"
+
+
+def _join_words(parts: list[str]) -> str:
+    return (
+        ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + (parts[-1] if parts else "")
+    )
 
 
 # --------------------------------------------------------------------------- #
@@ -351,10 +546,17 @@ def check_result(result: RunResult) -> list[ChannelCheck]:
                     target.within, patience,
                 ),
                 simulated=ratio_ci(met[j, :, h], eligible[j, :, h]),
-                reasons=reasons[h],
+                ignored=reasons[h],
             )
             for h in _HOURS
         )  # fmt: skip
+        seen = _Observed(result, name, pools)
+        measure = functools.partial(
+            _measured, ch=ch, within=target.within, patience=patience, seen=seen, notes=notes
+        )
+        hours = tuple(
+            dataclasses.replace(hc, reasons=measure(hc)) if hc.flagged else hc for hc in hours
+        )
         model = "Erlang A" if patience is not None else "Erlang C"
         out.append(ChannelCheck(name, target.within, model, hours, notes))
     return out
@@ -363,16 +565,39 @@ def check_result(result: RunResult) -> list[ChannelCheck]:
 # --------------------------------------------------------------------------- #
 # The terminal table
 # --------------------------------------------------------------------------- #
-def _pct(x: float) -> str:
-    return "-" if math.isnan(x) else f"{100 * x:.1f}%"
+SIMULATING = (
+    "Reasons are measured: the planner's formula is rerun with what the simulation saw. "
+    "'arrivals', 'agents' and 'other work' are inputs a spreadsheet could correct (retries, "
+    "the bot, overtime, shrinkage blocks, agents shared with other channels); 'day to day' "
+    "and 'between hours' are the point of "
+    "simulating: a stationary per-hour formula cannot see them, whatever its inputs."
+)
+"""What the reason labels mean, printed under the tables of ``shiftsim check``."""
 
 
-def _pct_ci(e: Estimate) -> str:
-    if math.isnan(e.mean):
-        return "-"
-    if math.isnan(e.low):
-        return f"{100 * e.mean:.1f}% (no CI)"
-    return f"{100 * e.mean:.1f}% ({100 * max(e.low, 0):.1f}-{100 * min(e.high, 1):.1f})"
+def short_reasons(hc: HourCheck) -> str:
+    """``arrivals (+12 pts), day to day (+4 pts)``: a flagged hour's dominant reasons."""
+    return ", ".join(f"{r.label} ({100 * r.effect:.0f} pts)" for r in hc.reasons) or "unexplained"
+
+
+def reason_summary(c: ChannelCheck) -> list[tuple[str, str]]:
+    """Per reason: (``label (N hours)``, its largest case in words), largest first."""
+    out = []
+    labels = dict.fromkeys(r.label for hc in c.hours for r in hc.reasons)
+    for label in labels:
+        cases = [(r.effect, hc.hour, r) for hc in c.hours for r in hc.reasons if r.label == label]
+        effect, hour, top = max(cases, key=lambda x: x[0])
+        out.append((
+            f"{label} ({len(cases)} hour(s))",
+            f"largest at {hour:02d}:00, {100 * effect:.0f} points: {top.text}",
+        ))  # fmt: skip
+    return out
+
+
+def _share_ci(e: Estimate) -> str:
+    # A t interval on a share can leave [0, 1]; the table shows the possible part
+    # (max and min keep a NaN end, which percent_ci writes as "no CI").
+    return percent_ci(e.mean, max(e.low, 0.0), min(e.high, 1.0), missing="-", dash="-")
 
 
 def print_check(
@@ -398,24 +623,25 @@ def print_check(
                 f"(planner: {c.model} per hour; simulation: 95% CI)"
             )
         )
-        for col, just in (
+        columns: tuple[tuple[str, JustifyMethod], ...] = (
             ("hour", "left"), ("arrivals/h", "right"), ("agents", "right"),
             ("servers", "right"), ("planner", "right"), ("simulated", "right"),
-            ("difference", "right"), ("flag: likely reasons", "left"),
-        ):  # fmt: skip
-            t.add_column(col, justify=just)  # type: ignore[arg-type]
+            ("difference", "right"), ("flag: dominant reasons (points explained)", "left"),
+        )  # fmt: skip
+        for col, just in columns:
+            t.add_column(col, justify=just)
         for hc in c.hours:
             flag = ""
             if hc.flagged:
-                flag = "[red]DIFFERS[/red]: " + (", ".join(hc.reasons) or "no known reason")
+                flag = "[red]DIFFERS[/red]: " + short_reasons(hc)
             diff = "-" if math.isnan(hc.difference) else f"{100 * hc.difference:+.1f} pts"
             t.add_row(
                 f"{hc.hour:02d}:00",
                 f"{hc.arrivals:.1f}",
                 f"{hc.agents:.1f}",
                 f"{hc.servers:.1f}",
-                _pct(hc.planner),
-                _pct_ci(hc.simulated),
+                percent(hc.planner, missing="-"),
+                _share_ci(hc.simulated),
                 diff,
                 flag,
             )
@@ -426,10 +652,10 @@ def print_check(
             f"{100 * MATERIAL:.0f} points.",
             style="dim",
         )
-        used = {r for hc in flagged for r in hc.reasons}
-        for label, text in c.notes.items():
-            if label in used:
-                console.print(f"  {label}: {text}", style="dim", highlight=False)
+        for label, text in reason_summary(c):
+            console.print(f"  [bold]{label}[/bold]: {text}", highlight=False)
+    if any(hc.flagged for c in checks for hc in c.hours):
+        console.print(SIMULATING, style="dim")
     if async_channels:
         console.print(
             f"No Erlang figure for asynchronous channels: {', '.join(async_channels)}.",

@@ -246,10 +246,10 @@ def sqrt_staffing(lam: float, mu: float, beta: float) -> int:
     mu = check_real(mu, "mu", positive=True)
     if isinstance(beta, bool | np.bool_) or not isinstance(beta, Real | np.number):
         raise ValueError(f"beta must be a real number (got {fmt(beta)})")
-    if not math.isfinite(float(beta)):  # type: ignore[arg-type]
+    if not math.isfinite(float(beta)):
         raise ValueError(f"beta must be finite (got {fmt(beta)})")
     a = lam / mu
-    x = a + float(beta) * math.sqrt(a)  # type: ignore[arg-type]
+    x = a + float(beta) * math.sqrt(a)
     return max(1, math.ceil(x - 1e-12 * max(1.0, abs(x))))
 
 

@@ -41,7 +41,7 @@ def check_real(x: object, name: str, *, positive: bool = False, allow_inf: bool 
     """Return ``x`` as a float, checking it is a real number >= 0 (or > 0)."""
     if isinstance(x, bool | np.bool_) or not isinstance(x, Real | np.number):
         raise ValueError(f"{name} must be a real number (got {fmt(x)})")
-    value = float(x)  # type: ignore[arg-type]
+    value = float(x)
     if math.isnan(value):
         raise ValueError(f"{name} must not be NaN (got {fmt(x)})")
     if math.isinf(value) and not allow_inf:

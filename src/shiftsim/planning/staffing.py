@@ -252,6 +252,11 @@ def analytic_start(scenario: Scenario, space: Sequence[Knob]) -> dict[str, int]:
         pool = scenario.pools[p]
         fixed = np.zeros(24)
         coef = np.zeros((24, n))
+        levels = getattr(pool, "staffing", None)
+        if levels is not None:  # staffed by interval: fixed here, the mean level of each hour
+            minutes = (np.arange(24 * 60) + 0.5) * 60.0  # the level at each minute of the day
+            at = np.asarray(levels.levels, dtype=float)[(minutes // levels.interval).astype(int)]
+            fixed += at.reshape(24, 60).mean(axis=1) * (1 - pool.shrinkage)
         for sname, shift in (getattr(pool, "shifts", None) or {}).items():
             knob = by_knob.get((p, sname))
             cycle = pool.rotation.cycle

@@ -21,10 +21,12 @@ the README's validation table) both use these definitions.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from shiftsim.model.durations import format_duration
-from shiftsim.model.names import PRIORITIES
+from shiftsim.model.formats import percent
+from shiftsim.model.names import PRIORITIES, Priority
 from shiftsim.planning.agreement import (
     ABANDONMENT,
     ASA,
@@ -88,7 +90,7 @@ def _center(
     kind: str = "voice",
     concurrency: int = 1,
     patience: float | None = None,
-    priorities: dict[str, float] | None = None,
+    priorities: Mapping[Priority, float] | None = None,
     bot: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A one-channel, one-pool center staffed around the clock, as scenario data.
@@ -272,7 +274,7 @@ def priority_case(
     theory = {WAIT[p]: float(w) for p, w, s in zip(PRIORITIES, waits, shares, strict=True) if s > 0}
     # Work conservation: the mean over all classes is the FCFS (Erlang C) mean.
     theory[ASA] = erlang_c_asa(agents, lam, 1.0 / handle)
-    mix_text = "/".join(f"{s:.0%}" for s in shares)
+    mix_text = "/".join(percent(s, 0) for s in shares)
     return Case(
         key=key,
         model="Cobham (priorities)",
@@ -365,7 +367,7 @@ def bot_case(
         key=key,
         model=f"Erlang C, load x {1 - containment:.2f}",
         setup=(
-            f"chat bot containing {containment:.0%} ({format_duration(session)} sessions) "
+            f"chat bot containing {percent(containment, 0)} ({format_duration(session)} sessions) "
             f"before {agents} agents, human load {load:.2f}, handle {format_duration(handle)}"
         ),
         data=data,

@@ -86,7 +86,7 @@ def daily_factors(
     out = np.ones(calendar.arrival_days)
     for i in range(calendar.arrival_days):
         day = calendar.date(i)
-        out[i] = channel.volume.weekday_factors.get(WEEKDAYS[day.weekday()], 1.0)  # type: ignore[call-overload]
+        out[i] = channel.volume.weekday_factors.get(WEEKDAYS[day.weekday()], 1.0)
         for ev in scenario.events:
             if ev.covers(day):
                 out[i] *= ev.factor_for(name)
@@ -99,7 +99,7 @@ def expected_hourly(name: str, scenario: Scenario, calendar: Calendar) -> np.nda
     profile = np.asarray(ch.volume.hourly_profile, dtype=float)
     profile = profile / profile.sum()
     days = daily_factors(ch, name, scenario, calendar) * ch.volume.per_day
-    return (days[:, None] * profile[None, :]).ravel()
+    return np.outer(days, profile).ravel()
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,7 @@ def generate_contacts(scenario: Scenario, replication: int, calendar: Calendar) 
         arrival = np.repeat(np.arange(len(rate)) * HOUR, counts) + rng.uniform(0.0, HOUR, n)
         arrival.sort()
 
-        shares = np.array([ch.priorities.get(p, 0.0) for p in PRIORITIES])  # type: ignore[call-overload]
+        shares = np.array([ch.priorities.get(p, 0.0) for p in PRIORITIES])
         priority = (
             stream(seed, replication, Source.PRIORITY, name)
             .choice(len(PRIORITIES), size=n, p=shares / shares.sum())

@@ -12,7 +12,7 @@ from enum import IntEnum
 
 import numpy as np
 
-__all__ = ["COLUMNS", "ContactLog", "Outcome"]
+__all__ = ["ContactLog", "Outcome"]
 
 
 class Outcome(IntEnum):
@@ -24,66 +24,32 @@ class Outcome(IntEnum):
     ABANDONED = 3  # the customer hung up / left while waiting
 
 
-# name -> (dtype, fill value)
-COLUMNS: dict[str, tuple[str, float]] = {
-    "customer": ("i4", -1),  # index of the customer's first attempt
-    "attempt": ("i1", 0),  # 1 for the first attempt, 2 for the first retry...
-    "channel": ("i1", -1),
-    "priority": ("i1", -1),  # 0 urgent, 1 important, 2 general
-    "vip": ("?", False),
-    "outcome": ("i1", 0),
-    "department": ("i1", -1),  # escalated to this department, -1 if not
-    "arrival": ("f8", np.nan),
-    "bot_end": ("f8", np.nan),  # end of the bot session (NaN: no bot)
-    "queued": ("f8", np.nan),  # entered the human queue / backlog
-    "answered": ("f8", np.nan),  # an agent started handling it
-    "handled": ("f8", np.nan),  # the agent finished handling
-    "abandoned": ("f8", np.nan),
-    "dept_response": ("f8", np.nan),  # the department answered the escalation
-    "closing_start": ("f8", np.nan),  # front line starts closing an escalated case
-    "resolved": ("f8", np.nan),
-    "agent": ("i4", -1),
-    "closing_agent": ("i4", -1),
-}
-
-
 @dataclass
 class ContactLog:
-    """Column arrays, one entry per contact attempt, in order of creation."""
+    """Column arrays, one entry per contact attempt, in order of creation.
 
-    customer: np.ndarray
-    attempt: np.ndarray
-    channel: np.ndarray
-    priority: np.ndarray
-    vip: np.ndarray
-    outcome: np.ndarray
-    department: np.ndarray
+    Times are simulation seconds, NaN where the fact did not happen; ids are -1
+    where there is none.
+    """
+
+    customer: np.ndarray  # int32, row of the customer's first attempt
+    attempt: np.ndarray  # int8, 1 for the first attempt, 2 for the first retry...
+    channel: np.ndarray  # int8
+    priority: np.ndarray  # int8, 0 urgent, 1 important, 2 general
+    vip: np.ndarray  # bool
+    outcome: np.ndarray  # int8, an Outcome
+    department: np.ndarray  # int8, escalated to this department, -1 if not
     arrival: np.ndarray
-    bot_end: np.ndarray
-    queued: np.ndarray
-    answered: np.ndarray
-    handled: np.ndarray
+    bot_end: np.ndarray  # end of the bot session (NaN: no bot)
+    queued: np.ndarray  # entered the human queue / backlog
+    answered: np.ndarray  # an agent started handling it
+    handled: np.ndarray  # the agent finished handling
     abandoned: np.ndarray
-    dept_response: np.ndarray
-    closing_start: np.ndarray
+    dept_response: np.ndarray  # the department answered the escalation
+    closing_start: np.ndarray  # the front line starts closing an escalated case
     resolved: np.ndarray
-    agent: np.ndarray
-    closing_agent: np.ndarray
-
-    @classmethod
-    def empty(cls, capacity: int) -> ContactLog:
-        return cls(**{n: np.full(capacity, fill, dtype=dt) for n, (dt, fill) in COLUMNS.items()})
-
-    def grow(self, capacity: int) -> None:
-        """Enlarge every column to ``capacity`` rows, keeping the contents."""
-        for name, (dtype, fill) in COLUMNS.items():
-            old = getattr(self, name)
-            new = np.full(capacity, fill, dtype=dtype)
-            new[: len(old)] = old
-            setattr(self, name, new)
-
-    def truncate(self, n: int) -> ContactLog:
-        return ContactLog(**{f.name: getattr(self, f.name)[:n].copy() for f in fields(self)})
+    agent: np.ndarray  # int32
+    closing_agent: np.ndarray  # int32
 
     def __len__(self) -> int:
         return len(self.arrival)

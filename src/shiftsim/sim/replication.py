@@ -6,27 +6,26 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from shiftsim.model.names import PRIORITIES
-from shiftsim.sim.arrivals import Calendar, Contacts, generate_contacts
-from shiftsim.sim.engine import (
-    FULL,
-    ChannelRules,
-    DepartmentRules,
-    EngineResult,
-    PoolRules,
-    simulate,
-)
+from shiftsim.sim.arrivals import Calendar, Contacts, expected_hourly, generate_contacts
+from shiftsim.sim.engine import EngineResult, run_engine
 from shiftsim.sim.randomness import Source, stream
 from shiftsim.sim.roster import Roster, build_roster
+from shiftsim.sim.rules import FULL, ChannelRules, DepartmentRules, PoolRules
 
 if TYPE_CHECKING:
     from shiftsim.model.scenario import Scenario
 
-__all__ = ["Replication", "engine_rules", "run_replication"]
+__all__ = ["Replication", "clears_queue_at_close", "engine_rules", "run_replication"]
 
 
 @dataclass(frozen=True)
 class Replication:
-    """Everything one replication produced, before any KPI is computed."""
+    """Everything one replication produced, before any KPI is computed.
+
+    ``roster`` is the roster as worked: for a pool staffed by interval, the
+    duty its agents actually did (decided during the run, ``sim/duty.py``);
+    ``result.duty_leave`` follows its intervals.
+    """
 
     index: int
     calendar: Calendar
@@ -67,6 +66,7 @@ def engine_rules(
                 patience=ch.patience.sample if ch.patience is not None else None,
                 resolution_due=(due[0], due[1], due[2]),
                 escalates=ch.escalation is not None,
+                closed=tuple((expected_hourly(name, scenario, calendar) == 0).tolist()),
             )
         )
     pools = [
@@ -74,11 +74,25 @@ def engine_rules(
             channels=tuple(names.index(c) for c in p.channels),
             takes_vip=p.takes_vip,
             senior=p.senior,
+            by_interval=p.staffing is not None,
+            clear_at_close=clears_queue_at_close(scenario, pname),
         )
-        for p in scenario.pools.values()
+        for pname, p in scenario.pools.items()
     ]
     departments = [DepartmentRules(hours=d.hours) for d in scenario.departments.values()]
     return channels, pools, departments
+
+
+def clears_queue_at_close(scenario: Scenario, pool: str) -> bool:
+    """Whether the agents of ``pool`` clear a closed channel's queue before they leave.
+
+    ``clear_queue_at_close`` when the file sets it; otherwise whether a channel
+    the pool serves has closed hours (a zero in its hourly profile).
+    """
+    p = scenario.pools[pool]
+    if p.clear_queue_at_close is not None:
+        return p.clear_queue_at_close
+    return any(0 in scenario.channels[c].volume.hourly_profile for c in p.channels)
 
 
 def run_replication(scenario: Scenario, index: int) -> Replication:
@@ -86,8 +100,9 @@ def run_replication(scenario: Scenario, index: int) -> Replication:
     calendar = Calendar.of(scenario)
     contacts = generate_contacts(scenario, index, calendar)
     n_days = calendar.arrival_days + calendar.drain_days
-    roster = build_roster(scenario, -calendar.warmup_days, n_days, calendar.end)
+    roster = build_roster(scenario, -calendar.warmup_days, n_days, calendar.end, index)
     channels, pools, departments = engine_rules(scenario)
     rng = stream(scenario.seed, index, Source.RETRY)
-    result = simulate(contacts, channels, pools, departments, roster, calendar.end, rng)
-    return Replication(index, calendar, contacts, roster, result)
+    result = run_engine(contacts, channels, pools, departments, roster, calendar.end, rng)
+    worked = roster if result.worked is None else result.worked  # pools staffed by interval
+    return Replication(index, calendar, contacts, worked, result)

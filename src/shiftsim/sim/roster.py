@@ -18,10 +18,19 @@ Shrinkage (breaks, training, meetings) is taken as one block per present agent
 and shift, of length ``shrinkage x shift length``, placed cyclically so that
 the blocks of the agents present are spread evenly over the shift: at any
 moment about ``shrinkage`` of them are away. This is deterministic on purpose.
+
+A pool staffed by interval (``pool.staffing``) has no shifts: it appears as one
+shift named ``intervals`` whose headcount is the highest level, and the
+roster gives its agents nominal duty: agent ``j`` on duty, each day, in the
+intervals whose level exceeds ``j`` (a stretch of such intervals is one duty
+interval, with its shrinkage block placed as for a shift among the agents of
+the same hours). The engine counts these intervals only, as the pool's level
+over time, and decides during the run which agents work (``sim/duty.py``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -31,12 +40,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from shiftsim.model.durations import DAY
+from shiftsim.model.names import WEEKDAYS
 from shiftsim.sim.randomness import Source, stream
 
 if TYPE_CHECKING:
-    from shiftsim.model.scenario import Scenario
+    from shiftsim.model.scenario import IntervalStaffing, Scenario
 
-__all__ = ["Roster", "build_roster", "rotation_offsets"]
+__all__ = ["INTERVALS", "Roster", "build_roster", "rotation_offsets"]
+
+INTERVALS = "intervals"
+"""The shift name a pool staffed by interval appears under."""
 
 _SEARCH_LIMIT = 20_000
 """Most offset sets :func:`rotation_offsets` tries for a cycle with several work blocks."""
@@ -156,6 +169,20 @@ def build_roster(
     on_roster: list[np.ndarray] = []
 
     for pi, (pname, pool) in enumerate(scenario.pools.items()):
+        if pool.staffing is not None:
+            first_agent = len(agent_pool)
+            shift_names.append((pname, INTERVALS))
+            agent_pool.extend([pi] * pool.staffing.peak)
+            agent_shift.extend([len(shift_names) - 1] * pool.staffing.peak)
+            first_date = scenario.horizon.start + dt.timedelta(days=first_day_offset)
+            levels = _interval_levels(pool.staffing, first_date, n_days)
+            ids, lo, hi = _interval_duty(levels, pool.staffing.interval, pool.shrinkage)
+            agents.append(first_agent + ids)
+            starts.append(lo)
+            ends.append(hi)
+            on_duty.append(levels.max(axis=1, initial=0))
+            on_roster.append(levels.max(axis=1, initial=0))
+            continue
         cycle = np.asarray(pool.rotation.cycle, dtype=bool)
         period = len(cycle)
         for sname, shift in pool.shifts.items():
@@ -231,3 +258,50 @@ def _by_day(counts: list[np.ndarray], n_days: int) -> np.ndarray:
     if not counts:
         return np.zeros((n_days, 0), np.int32)
     return np.stack(counts, axis=1).astype(np.int32)
+
+
+def _interval_levels(staffing: IntervalStaffing, first_date: dt.date, n_days: int) -> np.ndarray:
+    """Agents on duty per ``[day, interval]`` of the simulated days (weekday levels applied)."""
+    return np.array(
+        [
+            staffing.levels_for(WEEKDAYS[(first_date + dt.timedelta(days=d)).weekday()])
+            for d in range(n_days)
+        ],
+        dtype=np.int64,
+    ).reshape(n_days, -1)
+
+
+def _interval_duty(
+    levels: np.ndarray, step: float, shrinkage: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nominal duty ``(agent, start, end)`` for levels per ``[day, interval]``.
+
+    Agent ``j`` is on duty in the intervals whose level exceeds ``j``. With
+    shrinkage, each agent on duty in an interval is away a block of
+    ``shrinkage`` of it, the ``j``-th of ``L`` at ``j / L`` of the interval
+    (wrapping round), so that at any moment ``shrinkage x L`` of them, rounded
+    down or up, are away: spread in time as the level asks, not one long
+    absence. Touching pieces of one agent are joined into one duty interval.
+    """
+    flat = levels.ravel()
+    cell = np.repeat(np.arange(flat.size), flat)  # one (interval, agent) cell per agent on duty
+    agent = np.arange(cell.size) - np.repeat(np.cumsum(flat) - flat, flat)
+    level = flat[cell].astype(float)
+    t0 = cell * step
+    if shrinkage > 0:
+        b0 = step * agent / level
+        b1 = b0 + shrinkage * step
+        wrap = b1 > step
+        pieces = [(np.where(wrap, b1 - step, 0.0), b0), (b1, np.full(cell.size, step))]
+    else:
+        pieces = [(np.zeros(cell.size), np.full(cell.size, step))]
+    ids = np.concatenate([agent[hi - lo > 1e-9] for lo, hi in pieces])
+    lo = np.concatenate([(t0 + lo)[hi - lo > 1e-9] for lo, hi in pieces])
+    hi = np.concatenate([(t0 + np.minimum(hi, step))[hi - lo > 1e-9] for lo, hi in pieces])
+    order = np.lexsort((lo, ids))
+    ids, lo, hi = ids[order], lo[order], hi[order]
+    new = np.ones(ids.size, dtype=bool)
+    new[1:] = (ids[1:] != ids[:-1]) | (lo[1:] > hi[:-1] + 1e-6)
+    first = np.flatnonzero(new)
+    end = np.maximum.reduceat(hi, first) if ids.size else hi
+    return ids[first].astype(np.int32), lo[first], end

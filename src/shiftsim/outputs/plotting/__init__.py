@@ -46,6 +46,7 @@ from shiftsim.outputs.plotting._workload import (
     arrivals_and_staff,
     backlog_over_time,
     shift_occupancy,
+    skill_groups,
 )
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "save_charts",
     "service_level_over_time",
     "shift_occupancy",
+    "skill_groups",
     "staffing_search",
     "sweep_chart",
     "target_probabilities",

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from matplotlib.axes import Axes
 
+from shiftsim.analysis.findings import failing_targets
 from shiftsim.analysis.results import RunResult
 from shiftsim.outputs.plotting._targets import (
     meet_heatmap,
@@ -19,6 +20,7 @@ from shiftsim.outputs.plotting._workload import (
     arrivals_and_staff,
     backlog_over_time,
     shift_occupancy,
+    skill_groups,
 )
 
 __all__ = ["save_charts"]
@@ -29,23 +31,34 @@ def save_charts(
 ) -> list[Path]:
     """Save the planning-meeting charts of a run as image files (PNG and SVG by default).
 
-    Writes into ``folder`` (created if needed), each file under a temporary
-    name first and then renamed, so no chart file is ever half-written.
-    Returns the paths written.
+    Arrivals against the agents who can take them (one chart per group of
+    channels served by the same pools), backlog, occupancy, P(meet) of every
+    target, and the service level and day x hour map of each target judged
+    missed or at risk (of the first target when none is), named after the
+    target. Writes into ``folder`` (created if needed), each file under a
+    temporary name first and then renamed, so no chart file is ever
+    half-written. Returns the paths written.
     """
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
+    groups = skill_groups(result)
     charts: list[tuple[str, Axes]] = [
-        ("arrivals_and_staff", arrivals_and_staff(result)),
+        ("arrivals_and_staff" + (f"_{_file_name('-'.join(g))}" if len(groups) > 1 else ""),
+         arrivals_and_staff(result, channels=g if len(groups) > 1 else None))
+        for g in groups
+    ]  # fmt: skip
+    charts += [
         ("backlog", backlog_over_time(result)),
         ("occupancy_by_shift", shift_occupancy(result)),
     ]
     if len(result.scenario.resolved_targets):
-        charts += [
-            ("target_probabilities", target_probabilities(result)),
-            ("service_level_first_target", service_level_over_time(result, 0)),
-            ("meet_heatmap_first_target", meet_heatmap(result, 0)),
-        ]
+        charts.append(("target_probabilities", target_probabilities(result)))
+        for k in failing_targets(result) or [0]:
+            name = _file_name(result.scenario.resolved_targets[k].label)
+            charts += [
+                (f"service_level_{name}", service_level_over_time(result, k)),
+                (f"meet_heatmap_{name}", meet_heatmap(result, k)),
+            ]
     charts += [(f"waits_{_file_name(name)}", wait_distribution(result, name))
                for name in result.scenario.channels]  # fmt: skip
     written = []
@@ -63,4 +76,6 @@ def save_charts(
 
 
 def _file_name(text: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_" else "-" for c in text)
+    """``phone-urgent-answered-5min`` for ``phone urgent answered <= 5min``."""
+    words = "".join(c if c.isalnum() or c in "-_" else " " for c in text.replace("<=", " "))
+    return "-".join(words.split())

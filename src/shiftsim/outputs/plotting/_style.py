@@ -33,9 +33,11 @@ __all__ = [
     "channel_colours",
     "date_axis",
     "finish",
+    "is_share",
     "legend",
     "minutes_or_hours",
     "no_data",
+    "path_label",
     "rag_colour",
     "resolve_per",
     "shade_events",
@@ -164,7 +166,8 @@ def shade_events(ax: Axes, result: RunResult) -> None:
 
 
 def times_of(frame: pd.DataFrame, column: str = "start") -> np.ndarray:
-    return frame[column].to_numpy(dtype="datetime64[s]")
+    times: np.ndarray = frame[column].to_numpy(dtype="datetime64[s]")
+    return times
 
 
 def legend(ax: Axes, handles: Sequence[Artist] | None = None, **kwargs: Any) -> None:
@@ -180,3 +183,45 @@ def no_data(ax: Axes, text: str) -> None:
 def minutes_or_hours(seconds: float) -> tuple[float, str]:
     """A divisor and unit name that keep the numbers of a duration axis readable."""
     return (HOUR, "hours") if seconds > 3 * HOUR else (60.0, "minutes")
+
+
+# Words for the last key of a scenario path (`channels.chat.bot.containment`).
+_LEAVES = {
+    "per_day": "contacts per day", "headcount": "headcount", "containment": "bot containment",
+    "concurrency": "chats per agent", "factor": "volume factor", "shrinkage": "shrinkage",
+    "absence": "absence", "vip_share": "VIP share", "share": "share", "daily_cv": "forecast error",
+    "session_time": "bot session", "goal": "goal", "within": "target time",
+}  # fmt: skip
+_SHARES = {"containment", "shrinkage", "absence", "vip_share", "share", "goal", "daily_cv"}
+# Keys that only say where a value lives in the file.
+_CONTAINERS = {"channels", "pools", "shifts", "volume", "bot", "targets", "departments",
+               "escalation", "retry", "staffing", "reporting"}  # fmt: skip
+
+
+def path_label(path: str) -> str:
+    """A person's name for a scenario path: ``chat bot containment``, ``frontline night headcount``.
+
+    ``channels.chat.bot.containment`` becomes ``chat bot containment``,
+    ``pools.frontline.shifts.night.headcount`` ``frontline night headcount``,
+    ``events.0.factor`` ``event 1 volume factor``.
+    """
+    keys = path.replace("[", ".").replace("]", "").split(".")
+    leaf = keys[-1]
+    words: list[str] = []
+    for i, key in enumerate(keys[:-1]):
+        if key.isdigit():
+            words.append(f"{'event' if keys[i - 1] == 'events' else 'item'} {int(key) + 1}")
+        elif key == "bot" and leaf == "containment":
+            continue  # "bot containment" says it
+        elif key not in _CONTAINERS and key != "events":
+            words.append(key.replace("_", " "))
+    if keys[0] == "events" and len(keys) > 2 and keys[-2] == "channels":
+        words.append(f"{leaf} volume factor")  # events.0.channels.phone: a channel's factor
+    else:
+        words.append(_LEAVES.get(leaf, leaf.replace("_", " ")))
+    return " ".join(words)
+
+
+def is_share(path: str) -> bool:
+    """Whether the value at ``path`` is a share (drawn as a percentage)."""
+    return path.rsplit(".", 1)[-1] in _SHARES

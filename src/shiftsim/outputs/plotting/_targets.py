@@ -13,6 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 from matplotlib.ticker import PercentFormatter
 
+from shiftsim.analysis.metrics import meets
 from shiftsim.analysis.results import RunResult
 from shiftsim.model.durations import DAY, HOUR, format_duration
 from shiftsim.model.formats import percent
@@ -26,8 +27,10 @@ from shiftsim.outputs.plotting._style import (
     axes_or_new,
     date_axis,
     finish,
+    is_share,
     legend,
     no_data,
+    path_label,
     rag_colour,
     resolve_per,
     shade_events,
@@ -266,15 +269,15 @@ def _hourly_p_meet(result: RunResult, k: int) -> np.ndarray:
     t = sc.resolved_targets[k]
     if step >= HOUR:
         frame = target_rows(result, result.target_intervals(), k)
-        return frame["p_meet"].to_numpy(dtype=float).reshape(days, -1)
+        p_meet: np.ndarray = frame["p_meet"].to_numpy(dtype=float).reshape(days, -1)
+        return p_meet
     group = int(round(HOUR / step))
     elig = np.stack([m.iv_target_eligible[k] for m in result.metrics]).astype(float)
     met = np.stack([m.iv_target_met[k] for m in result.metrics]).astype(float)
     elig = elig.reshape(len(result.metrics), -1, group).sum(axis=2)
     met = met.reshape(len(result.metrics), -1, group).sum(axis=2)
-    has = elig > 0
-    ok = has & (met >= (t.goal - 1e-12) * elig)
-    n = has.sum(axis=0)
+    n = (elig > 0).sum(axis=0)
+    ok = meets(met, elig, t.goal)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.where(n > 0, ok.sum(axis=0) / n, np.nan)
     return p.reshape(days, 24)
@@ -379,9 +382,13 @@ def sweep_chart(
     if not x_is_num:
         first = frame[frame["target"] == labels[0]]
         ax.set_xticks(np.arange(len(first)), [str(v) for v in first["value"]])
+    elif is_share(param):
+        ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.set_ylim(0, 1.05)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     what = "P(day meets goal)" if metric == "p_meet" else "service level"
-    finish(ax, f"{what} as {param} changes", param, f"{what}, 95% CI")
-    legend(ax, loc="best")
+    name = path_label(param)
+    finish(ax, f"{what} as {name} changes", name, f"{what}, 95% CI")
+    # Beside the axes, not on the lines: a sweep's curves can cross anywhere.
+    legend(ax, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax

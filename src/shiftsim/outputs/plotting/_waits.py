@@ -10,7 +10,7 @@ from shiftsim.analysis.metrics import PERCENTILES
 from shiftsim.analysis.results import RunResult
 from shiftsim.model.durations import format_duration
 from shiftsim.model.formats import percent
-from shiftsim.model.names import PRIORITIES
+from shiftsim.model.names import PRIORITIES, Priority
 from shiftsim.outputs.plotting._style import (
     PRIORITY_COLOURS,
     axes_or_new,
@@ -68,7 +68,7 @@ def wait_distribution(
     ]
     levels = np.asarray(PERCENTILES) / 100.0
 
-    curves: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
+    curves: dict[Priority, tuple[np.ndarray, np.ndarray, np.ndarray, float]] = {}
     for prio in PRIORITIES:
         rows = days[days["priority"] == prio]
         answered = float(rows["answered"].sum())
@@ -154,7 +154,8 @@ def wait_distribution(
 
 
 def _sqrt(x: np.ndarray) -> np.ndarray:
-    return np.sqrt(np.clip(x, 0, None))
+    root: np.ndarray = np.sqrt(np.clip(x, 0, None))
+    return root
 
 
 _NICE_TICKS = {

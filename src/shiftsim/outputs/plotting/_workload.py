@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,7 @@ from shiftsim.outputs.plotting._style import (
     times_of,
 )
 
-__all__ = ["arrivals_and_staff", "backlog_over_time", "shift_occupancy"]
+__all__ = ["arrivals_and_staff", "backlog_over_time", "shift_occupancy", "skill_groups"]
 
 
 # -- arrivals vs staff -----------------------------------------------------------
@@ -54,18 +55,21 @@ def _hourly(frame: pd.DataFrame, value: str, step: float, how: str) -> pd.DataFr
     return (agg.sum() if how == "sum" else agg.mean()).reset_index()
 
 
-def _rostered_by_hour(result: RunResult, day: int | None) -> np.ndarray:
-    """Agents rostered on duty (after the rotation, before shrinkage) in each clock hour.
+def _rostered_by_hour(result: RunResult, day: int | None, pools: set[str]) -> np.ndarray:
+    """Agents of ``pools`` rostered on duty (after the rotation, before absence and shrinkage).
 
-    For one reported ``day`` (index), or the mean over the horizon. A shift
-    that crosses midnight counts on the day it starts, as in ``shifts()``.
+    In each clock hour of one reported ``day`` (index), or the mean over the
+    horizon. A shift that crosses midnight counts on the day it starts, as in
+    ``shifts()``.
     """
     sc = result.scenario
-    on_duty = result.on_duty_by_day  # [day, shift]
+    on_duty = result.rostered_by_day  # [day, shift]
     hours = np.arange(48) * HOUR
     out = np.zeros(24)
     for j, (pool, shift) in enumerate(result.shift_names):
-        s = sc.pools[pool].shifts[shift]
+        if pool not in pools:
+            continue
+        s = sc.pools[pool].roster_shifts[shift]
         # Share of each hour (today and tomorrow) covered by the shift starting today.
         cover = (
             np.clip(
@@ -89,15 +93,17 @@ def arrivals_and_staff(
     day: dt.date | str | None = None,
     ax: Axes | None = None,
     show_busy: bool = True,
+    channels: Sequence[str] | None = None,
 ) -> Axes:
-    """Contacts offered per hour of day, by channel, against the agents on duty.
+    """Contacts offered per hour of day, by channel, against the agents who can take them.
 
     Bars: mean contacts offered (arrivals and retries, before the bot) per
     clock hour, stacked by channel. Lines, on the right-hand axis, summed over
-    all pools and shifts: agents rostered on duty (after the rotation),
-    agents available (after shrinkage) and, if ``show_busy``, agents busy
-    (mean over replications; a chat agent holding one of three chats counts
-    as a third).
+    the pools skilled for at least one of the channels drawn: agents rostered
+    on duty (after the rotation, before absence), agents available (present,
+    after shrinkage) and, if ``show_busy``, agents busy (mean over
+    replications; a chat agent holding one of three chats counts as a third;
+    busy with any of their channels).
 
     Parameters
     ----------
@@ -110,6 +116,9 @@ def arrivals_and_staff(
         Where to draw; a new figure if None.
     show_busy
         Also draw the busy agents.
+    channels
+        The channels to draw (default: all); only agents skilled for them are counted.
+        :func:`skill_groups` gives the channels served by the same pools.
 
     Returns
     -------
@@ -119,9 +128,19 @@ def arrivals_and_staff(
     ax = axes_or_new(ax, (12, 5.8))
     sc = result.scenario
     step = sc.reporting.interval
+    drawn = list(sc.channels) if channels is None else list(channels)
+    unknown = [c for c in drawn if c not in sc.channels]
+    if unknown or not drawn:
+        raise ValueError(
+            f"channels must be some of {', '.join(sc.channels)} (got {', '.join(drawn) or 'none'})"
+        )
+    pools = {name for name, p in sc.pools.items() if set(p.channels) & set(drawn)}
     iv = result.intervals()
+    iv = iv[iv["channel"].isin(drawn)]
     offered = iv.groupby(["start", "channel"], sort=False)["offered"].sum().reset_index()
-    duty = result.shift_intervals().groupby("start")[["on_duty", "busy"]].sum().reset_index()
+    si = result.shift_intervals()
+    si = si[si["pool"].isin(pools)]
+    duty = si.groupby("start")[["on_duty", "busy"]].sum().reset_index()
 
     day_index: int | None = None
     if day is not None:
@@ -141,7 +160,7 @@ def arrivals_and_staff(
     hours = np.arange(24)
     colours = channel_colours(list(sc.channels))
     bottom = np.zeros(24)
-    for name in sc.channels:
+    for name in drawn:
         per_hour = _hourly(offered[offered["channel"] == name], "offered", step, "sum")
         v = per_hour.groupby("hour")["v"].mean().reindex(hours, fill_value=0.0).to_numpy()
         ax.bar(
@@ -154,7 +173,7 @@ def arrivals_and_staff(
 
     twin = ax.twinx()
     edges = np.arange(25)
-    rostered = _rostered_by_hour(result, day_index)
+    rostered = _rostered_by_hour(result, day_index, pools)
     available = _hourly(duty, "on_duty", step, "mean").groupby("hour")["v"].mean()
     available = available.reindex(hours, fill_value=0.0).to_numpy()
     lines = [
@@ -191,10 +210,13 @@ def arrivals_and_staff(
             )[0]
         )
     twin.set_ylim(0, max(rostered.max(), available.max(), 1.0) * 1.18)
-    twin.set_ylabel("agents", fontsize=LABEL)
+    twin.set_ylabel("agents" if channels is None else f"agents for {', '.join(drawn)}",
+                    fontsize=LABEL)  # fmt: skip
     twin.tick_params(labelsize=TICK)
     twin.spines[["top"]].set_visible(False)
 
+    if channels is not None:
+        what = f"{', '.join(drawn)}, {what}"
     finish(
         ax,
         f"Arrivals vs agents on duty by hour: {what}",
@@ -204,6 +226,20 @@ def arrivals_and_staff(
     bars = ax.get_legend_handles_labels()[0]
     ax.legend(handles=[*bars, *lines], fontsize=LEGEND, frameon=False, loc="upper left", ncol=2)
     return ax
+
+
+def skill_groups(result: RunResult) -> list[list[str]]:
+    """Channels grouped by the pools skilled for them, in the scenario's order.
+
+    Channels served by the same set of pools share a group: their arrivals are
+    charted against the same agents (see :func:`arrivals_and_staff`).
+    """
+    sc = result.scenario
+    groups: dict[frozenset[str], list[str]] = {}
+    for name in sc.channels:
+        pools = frozenset(p for p, pool in sc.pools.items() if name in pool.channels)
+        groups.setdefault(pools, []).append(name)
+    return list(groups.values())
 
 
 # -- backlog and occupancy -----------------------------------------------------------
@@ -279,9 +315,9 @@ def shift_occupancy(result: RunResult, high: float | None = 0.85, ax: Axes | Non
     shifts = result.shifts()
     n = len(shifts)
     ax = axes_or_new(ax, (max(8.0, 1.2 * n + 3), 5.2))
-    occ = np.array([v[0] for v in shifts["occupancy"]], dtype=float)
-    lo = np.array([v[1] for v in shifts["occupancy"]], dtype=float)
-    hi = np.array([v[2] for v in shifts["occupancy"]], dtype=float)
+    occ = shifts["occupancy"].to_numpy(dtype=float)
+    lo = shifts["occupancy_low"].to_numpy(dtype=float)
+    hi = shifts["occupancy_high"].to_numpy(dtype=float)
     pools = list(dict.fromkeys(shifts["pool"]))
     colours = channel_colours(pools)
     x = np.arange(n)
