@@ -68,6 +68,11 @@ def main() -> None:
         "headcount_recommended": int(roster["recommended"].sum()),
         "roster": roster[["pool", "shift", "now", "analytic", "recommended"]].to_dict("records"),
     }
+    from rich.console import Console
+
+    from shiftsim.outputs.staffing import print_staffing
+
+    print_staffing(result, Console(width=100, stderr=True))
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "staff.json").write_text(json.dumps(out, indent=2) + "\n")
     print(json.dumps(out, indent=2))

@@ -12,6 +12,7 @@ import json
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
@@ -179,7 +180,7 @@ def test_run_missing_file_exits_1(tmp_path: Path) -> None:
 @pytest.mark.parametrize("args", [["-r", "0"], ["--seed", "-1"], ["--days", "0"]])
 def test_run_rejects_bad_overrides(args: list[str]) -> None:
     result = invoke("run", MINIMAL, *args, "-q")
-    assert result.exit_code == 2  # click's usage error
+    assert result.exit_code == 1  # bad input; 2 is kept for --fail-on-miss
     assert "Traceback" not in result.output
     assert "Invalid value" in result.output
 
@@ -198,3 +199,138 @@ def test_run_saves_a_results_folder(tmp_path: Path) -> None:
     assert sorted(meta["replications_finished"]) == [0, 1]
     assert (folders[0] / "targets.csv").is_file()
     assert not list(folders[0].rglob("*.tmp-*"))
+
+
+# -- exit codes -----------------------------------------------------------------------
+
+
+def test_usage_errors_are_bad_input_and_help_is_no_error() -> None:
+    for args in (["run"], ["run", MINIMAL, "--no-such-option"], ["nope"]):
+        result = invoke(*args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "Traceback" not in result.output and "Usage:" in result.output
+    for args in ([], ["--help"], ["run", "--help"], ["--version"]):
+        assert invoke(*args).exit_code == 0, args
+
+
+# -- what-ifs ---------------------------------------------------------------------------
+
+
+def test_plans_are_parsed_from_one_line() -> None:
+    from shiftsim.cli import _plan
+
+    assert _plan("night+4: pools.frontline.shifts.night.headcount=10") == (
+        "night+4",
+        ("pools.frontline.shifts.night.headcount=10",),
+        (),
+    )
+    # Commas inside a value stay; volume items become --volume factors.
+    name, sets, volumes = _plan("xmas: events.0.channels={phone: 2, chat: 3}, volume.chat=1.2")
+    assert (name, sets, volumes) == ("xmas", ("events.0.channels={phone: 2, chat: 3}",),
+                                     ("chat=1.2",))  # fmt: skip
+    # No name: named by its changes; a clock time's colon is not a name.
+    assert _plan("pools.a.shifts.day.start='07:00'")[0] == "pools.a.shifts.day.start='07:00'"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--plan", "nothing to set"], "expected 'NAME: path=value[, path=value...]'"),
+        ([], "compare needs a second plan"),
+        (["--plan", "x: pools.agents.shifts.day.headcount=-1"], "(got -1)"),
+        (["--volume", "fax=2", "--plan", "x: volume=1.1"], "--volume: no channel 'fax'"),
+        (["--plan", "x: volume=none"], "--volume: expected FACTOR or CHANNEL=FACTOR"),
+    ],
+    ids=["no-assignment", "one-plan", "bad-value", "unknown-channel", "bad-factor"],
+)
+def test_compare_rejects_bad_plans_before_running(args: list[str], expected: str) -> None:
+    result = invoke("compare", MINIMAL, "-q", *args)
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert expected in result.output
+    assert "minus" not in result.output  # nothing was simulated
+
+
+def test_volume_scales_per_day_of_every_channel_or_one() -> None:
+    from shiftsim.cli import _scaled, _volume_factors
+
+    sc = load_scenario(MINIMAL.parent / "holiday.yaml")
+    both = _scaled(sc, _volume_factors(("1.5", "chat=0.5"), "x"), "x")
+    assert both.channels["phone"].volume.per_day == pytest.approx(1.5 * 2400)
+    assert both.channels["chat"].volume.per_day == pytest.approx(0.5 * 1800)  # its own wins
+    assert both.channels["email"].volume.per_day == pytest.approx(1.5 * 900)
+    # Everything else is the file's.
+    assert both.pools == sc.pools and both.events == sc.events
+
+
+def test_run_volume_changes_what_is_offered(tmp_path: Path) -> None:
+    path = tmp_path / "strained.yaml"
+    path.write_text(STRAINED, encoding="utf-8")
+
+    def offered(*extra: str) -> float:
+        result = invoke("run", path, "--no-save", "-q", "-w", "1", "--json", *extra)
+        assert result.exit_code == 0, result.output
+        return float(json.loads(result.stdout)["targets"][0]["service_level"]["value"])
+
+    # Twice the calls on the same agents: a lower service level, on the same seed.
+    assert offered("--volume", "2") < offered() - 0.05
+
+
+def test_list_items_are_set_by_index_either_way() -> None:
+    holiday = MINIMAL.parent / "holiday.yaml"
+    for path in ("events.0.factor", "events[0].factor"):
+        sc = load_scenario(holiday, {path: 3.25, "events[1].channels": {"phone": 2.0}})
+        assert sc.events[0].factor == 3.25
+        assert sc.events[1].channels == {"phone": 2.0}
+
+
+# -- results that do not pile up, tidy tables ------------------------------------------------
+
+
+def test_contacts_are_kept_only_when_asked(tmp_path: Path) -> None:
+    from shiftsim.analysis.contacts import contact_table
+
+    args = ("run", MINIMAL, "-r", "2", "--days", "1", "-q", "-w", "1", "--format", "csv")
+    ok(invoke(*args, "--out", tmp_path / "lean"))
+    assert not (tmp_path / "lean" / "contacts").exists()
+    ok(invoke(*args, "--out", tmp_path / "full", "--contacts"))
+    files = sorted((tmp_path / "full" / "contacts").glob("rep-*.csv"))
+    assert len(files) == 2
+    # The stored codes and seconds, with names and clock times.
+    sc = load_scenario(tmp_path / "full" / "scenario.yaml")
+    raw = pd.read_csv(files[0])
+    table = contact_table(raw, sc)
+    assert len(table) == len(raw)
+    assert list(table["channel"].cat.categories) == list(sc.channels)
+    assert list(table["priority"].cat.categories) == ["urgent", "important", "general"]
+    assert table["priority"].cat.ordered
+    assert set(table["outcome"].astype(str)) <= {"open", "deflected", "answered", "abandoned"}
+    first = pd.Timestamp(sc.horizon.start)
+    assert (table.loc[table["reported"], "arrival"] >= first).all()
+    assert table["arrival"].iloc[0] == first + pd.to_timedelta(raw["arrival"].iloc[0], unit="s")
+    assert table["answered"].isna().sum() == raw["answered"].isna().sum()
+    assert table["agent"].isna().sum() == (raw["agent"] < 0).sum()
+
+
+def test_shift_and_channel_tables_are_tidy(tmp_path: Path) -> None:
+    ok(invoke("run", MINIMAL, "-r", "2", "--days", "1", "-q", "-w", "1", "--out", tmp_path / "o"))
+    shifts = pd.read_csv(tmp_path / "o" / "shifts.csv")
+    channels = pd.read_csv(tmp_path / "o" / "channels.csv")
+    for frame, name in ((shifts, "occupancy"), (shifts, "overtime_h_per_day"),
+                        (channels, "abandonment"), (channels, "asa_s")):  # fmt: skip
+        assert {name, f"{name}_low", f"{name}_high"} <= set(frame.columns)
+        assert pd.api.types.is_float_dtype(frame[name])
+        assert (frame[f"{name}_low"] <= frame[name] + 1e-12).all()
+
+
+def test_priority_shares_rounded_to_three_decimals_are_accepted(tmp_path: Path) -> None:
+    thirds = STRAINED.replace("{urgent: 0.2, general: 0.8}",
+                              "{urgent: 0.333, important: 0.333, general: 0.333}")  # fmt: skip
+    (tmp_path / "thirds.yaml").write_text(thirds, encoding="utf-8")
+    sc = load_scenario(tmp_path / "thirds.yaml")
+    assert sum(sc.channels["phone"].priorities.values()) == pytest.approx(1.0, abs=1e-12)
+    assert sc.channels["phone"].priorities["urgent"] == pytest.approx(1 / 3)
+    (tmp_path / "off.yaml").write_text(thirds.replace("general: 0.333", "general: 0.32"))
+    result = invoke("validate", tmp_path / "off.yaml")
+    assert result.exit_code == 1
+    assert "priorities must add up to 1, within 0.005 (got 0.986)" in result.output

@@ -26,8 +26,11 @@ RAMP: dict[str, Any] = {
     "channels": {
         "phone": {
             "kind": "voice",
-            "volume": {"per_day": sum(RAMP_PROFILE), "hourly_profile": RAMP_PROFILE,
-                       "daily_cv": 0},  # fmt: skip
+            "volume": {
+                "per_day": sum(RAMP_PROFILE),
+                "hourly_profile": RAMP_PROFILE,
+                "daily_cv": 0,
+            },  # fmt: skip
             "handle_time": {"dist": "exponential", "mean": "5min"},
             "patience": {"dist": "exponential", "mean": "5min"},
         }
@@ -128,8 +131,8 @@ def test_a_ramp_before_the_day_shift_is_named(ramp: RunResult) -> None:
     assert f.verdict == "missed" and f.worst_period == "night"
     assert f.cause is not None and f.cause.kind == "ramp"
     assert f.hours == (7,)  # the swamped hour, and no other
-    assert "a ramp before a shift starts: 07:00-08:00 is the worst hour" in f.text
-    assert "just before the day shift (agents) starts at 08:00" in f.text
+    assert "a ramp before a shift starts: the worst hour at night is 07:00-08:00" in f.text
+    assert "just before the day shift (agents) starts at 08:00, whose first hour meets" in f.text
     assert "Fails at night (00:00-08:00) on every day" in f.text
     # How badly: the worst period's figures, as in requirements().
     req = ramp.requirements()
@@ -161,6 +164,27 @@ def test_a_surge_day_is_named(surge: RunResult) -> None:
     assert f.cause is not None and f.cause.kind == "surge"
     assert "a volume surge: the failing day is an event day (outage x3)" in f.text
     assert f.worst_period == "day" and "of days reach 80% within 1min" in f.text
+
+
+def test_a_night_short_of_agents_throughout_is_named_thin() -> None:
+    # Half the night agents: every night hour misses, the hour before 08:00 the most.
+    data = copy.deepcopy(RAMP)
+    data["channels"]["phone"]["volume"]["hourly_profile"] = [24] * 7 + [60] * 17
+    data["channels"]["phone"]["volume"]["per_day"] = 24 * 7 + 60 * 17
+    f = only(simulate(data, replications=3))
+    assert f.cause is not None and f.cause.kind == "thin", f.causes
+    assert re.search(r"too few agents at night: \d of its 8 hours miss the goal, the worst "
+                     r"07:00-08:00 \(\d+\.\d%\) just before the day shift", f.text)  # fmt: skip
+
+
+def test_at_risk_for_want_of_days_says_so() -> None:
+    # Every night meets, but 2 replications x 7 days cannot show 90% surely.
+    data = copy.deepcopy(RAMP)
+    data["pools"]["agents"]["shifts"]["night"]["headcount"] = 12
+    f = only(simulate(data, replications=2))
+    assert f.verdict == "at risk" and f.value >= f.required
+    assert f.cause is not None and f.cause.kind == "uncertain"
+    assert "more replications would settle it" in f.text
 
 
 def test_a_shift_without_slack_is_named() -> None:

@@ -25,7 +25,7 @@ from shiftsim.model.loading import parse_scenario
 from shiftsim.model.scenario import Scenario
 from shiftsim.sim.engine import FULL
 from shiftsim.sim.records import Outcome
-from shiftsim.sim.replication import Replication, run_replication
+from shiftsim.sim.replication import Replication, engine_rules, run_replication
 
 # Float slack for times that went through SimPy's ``now + delay`` arithmetic.
 EPS = 1e-6
@@ -463,6 +463,16 @@ def check_duty_and_skills(rep: Replication, scenario: Scenario) -> None:
     da, ds, de = roster.duty_agent, roster.duty_start, roster.duty_end
     order = np.lexsort((ds, da))
     da, ds, de = da[order], ds[order], de[order]
+    leave = rep.result.duty_leave[order]
+    channel_rules, pool_rules, _ = engine_rules(scenario)
+
+    def clearing(j: int, row: int, k: int, t: float) -> bool:
+        """Overtime spent answering the callers of a closed channel (sim/duty.py)."""
+        rules = channel_rules[log.channel[row]]
+        hour = int(t // 3600)
+        closed = hour >= len(rules.closed) or rules.closed[hour]
+        return pool_rules[pool[j]].clear_at_close and rules.sync and closed and t <= leave[k] + EPS
+
     for agent, start in ((log.agent, log.answered), (log.closing_agent, log.closing_start)):
         rows = np.flatnonzero(agent >= 0)
         a = agent[rows]
@@ -479,7 +489,9 @@ def check_duty_and_skills(rep: Replication, scenario: Scenario) -> None:
         for j in range(len(rows)):
             s, e = ds[lo[j] : hi[j]], de[lo[j] : hi[j]]
             k = np.searchsorted(s, t[j] + EPS, side="right") - 1
-            assert k >= 0 and t[j] <= e[k] + EPS, (
+            on_duty = k >= 0 and t[j] <= e[k] + EPS
+            clears = k >= 0 and agent is log.agent and clearing(j, rows[j], lo[j] + k, t[j])
+            assert on_duty or clears, (
                 f"agent {a[j]} started row {rows[j]} at {t[j]:.3f} s, off duty"
             )
 

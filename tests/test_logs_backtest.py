@@ -55,8 +55,10 @@ def test_backtest_of_a_known_center(tmp_path: Path) -> None:
     bt = backtest(fit)
     (s,) = bt.summaries
     assert 16 <= s.open_hours <= 17  # 07-23, and retries arriving just after closing
-    # A perfect model: the measured history is one more draw of it.
-    assert s.mae_abandonment < 0.02 and s.mae_service_level < 0.03
+    # A perfect model: the measured history is one more draw of it. Hours of one day
+    # share their queues, so an hour's value over 14 days carries a few points of noise;
+    # the brief's target (5 points) must hold with room to spare for abandonment.
+    assert s.mae_abandonment < 0.03 and s.mae_service_level < 0.05
     # With 20 replications a new draw falls inside their 2.5-97.5% band 90% of the time;
     # 10 of 14 days leaves room for chance (P > 0.98) and still fails a wrong model.
     assert s.in_band_abandonment >= 0.7 and s.in_band_service_level >= 0.7
@@ -67,7 +69,7 @@ def test_backtest_of_a_known_center(tmp_path: Path) -> None:
     assert inside.mean() >= 0.75
     assert np.isfinite(h["erlang_a_abandonment"]).all()
     html = fit_report_html(fit, bt)
-    assert "Back-test" in html and "days in band" in html
+    assert "Back-test" in html and "in band: abandon." in html
     assert not re.search(r"(src|href)=\"https?:", html)  # self-contained
 
 
@@ -86,9 +88,7 @@ def test_fit_cli_with_report_and_backtest(tmp_path: Path) -> None:
     assert "What the model cannot express" in text
     again = CliRunner().invoke(main, ["fit", str(log), "-o", str(out)])
     assert again.exit_code == 1 and "exists; pass --force" in again.output
-    # Loadable as it is: simulate it (the run command's console output is not tested here).
-    from shiftsim.analysis.runner import simulate
-    from shiftsim.model.loading import load_scenario
-
-    result = simulate(load_scenario(out), replications=2)
-    assert result.targets()["service_level"].notna().any()
+    # Loadable by `shiftsim run` as it is.
+    run = CliRunner().invoke(main, ["run", str(out), "-r", "2", "--no-save", "-q", "-w", "1"])
+    assert run.exit_code == 0, run.output
+    assert "phone answered <= 1min" in run.output

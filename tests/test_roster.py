@@ -322,4 +322,6 @@ def test_check_takes_absence_off_the_planner_agents(absent_run) -> None:
     (phone,) = check_result(result)
     expected = 0.8 * agents_by_hour(planned, [0], cal)
     np.testing.assert_allclose([h.agents for h in phone.hours], expected)
-    assert "absence" in phone.hours[0].reasons
+    # The planner's figure already takes the expected absence off, so absence is not
+    # named as a reason the figures differ (check names measured, dominant reasons).
+    assert all(r.label != "absence" for h in phone.hours for r in h.reasons)

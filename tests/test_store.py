@@ -12,13 +12,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from shiftsim.analysis.metrics import ReplicationMetrics
 from shiftsim.analysis.results import RunResult
 from shiftsim.analysis.runner import run
 from shiftsim.cli import main
-from shiftsim.model.loading import load_scenario
+from shiftsim.model.loading import load_scenario, parse_scenario
+from shiftsim.model.scenario import Scenario
 from shiftsim.outputs.store import OutputError, ResultsFolder, load_results
 
 
@@ -182,6 +184,11 @@ pools:
 """
 
 
+@pytest.fixture(scope="module")
+def small_sc() -> Scenario:
+    return parse_scenario(yaml.safe_load(SMALL))
+
+
 @pytest.fixture
 def small(tmp_path: Path) -> Path:
     path = tmp_path / "small.yaml"
@@ -218,6 +225,7 @@ def test_force_never_deletes_a_folder_of_other_files(small: Path, tmp_path: Path
     assert (partial / "precious.txt").read_text() == "more work"
 
 
+@pytest.mark.slow
 def test_force_replaces_a_results_folder_and_an_empty_one(small: Path, tmp_path: Path) -> None:
     out = tmp_path / "empty"
     out.mkdir()
@@ -227,11 +235,11 @@ def test_force_replaces_a_results_folder_and_an_empty_one(small: Path, tmp_path:
 
 
 def test_records_are_stored_before_the_replication_is_marked_stored(
-    tmp_path: Path, scenario, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, small_sc, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import shiftsim.outputs.store as store
 
-    folder = ResultsFolder(tmp_path / "run", scenario, "test", fmt="csv")
+    folder = ResultsFolder(tmp_path / "run", small_sc, "test", fmt="csv")
     real = store._write_table
 
     def crash_on_rep_1(frame, stem, fmt):
@@ -241,13 +249,13 @@ def test_records_are_stored_before_the_replication_is_marked_stored(
 
     monkeypatch.setattr(store, "_write_table", crash_on_rep_1)
     with pytest.raises(OSError):
-        run(scenario, replications=[0, 1], on_replication=folder.add, keep_logs=True)
+        run(small_sc, replications=[0, 1], on_replication=folder.add, keep_logs=True)
     folder.close()
     reps = folder.partial / "replications"
     assert (reps / "rep-0000.npz").exists()
     assert not (reps / "rep-0001.npz").exists()  # no KPIs without their records
     monkeypatch.setattr(store, "_write_table", real)
-    assert ResultsFolder(tmp_path / "run", scenario, "test", fmt="csv").missing() == [1, 2]
+    assert ResultsFolder(tmp_path / "run", small_sc, "test", fmt="csv").missing() == [1, 2]
 
 
 def _stored_partial(tmp_path: Path, scenario, reps: list[int]) -> ResultsFolder:
@@ -257,10 +265,10 @@ def _stored_partial(tmp_path: Path, scenario, reps: list[int]) -> ResultsFolder:
     return folder
 
 
-def test_resume_runs_again_a_replication_whose_records_are_missing(tmp_path, scenario) -> None:
-    folder = _stored_partial(tmp_path, scenario, [0, 1])
+def test_resume_runs_again_a_replication_whose_records_are_missing(tmp_path, small_sc) -> None:
+    folder = _stored_partial(tmp_path, small_sc, [0, 1])
     (folder.partial / "contacts" / "rep-0001.csv").unlink()  # as a crash left it before
-    again = ResultsFolder(tmp_path / "run", scenario, "test", fmt="csv")
+    again = ResultsFolder(tmp_path / "run", small_sc, "test", fmt="csv")
     assert again.missing() == [1, 2]
     assert not (folder.partial / "replications" / "rep-0001.npz").exists()
     again.close()
@@ -268,19 +276,20 @@ def test_resume_runs_again_a_replication_whose_records_are_missing(tmp_path, sce
     csv = folder.partial / "contacts" / "rep-0000.csv"
     lines = csv.read_text().splitlines(keepends=True)
     csv.write_text("".join(lines[: len(lines) // 2]))
-    assert ResultsFolder(tmp_path / "run", scenario, "test", fmt="csv").missing() == [0, 1, 2]
+    assert ResultsFolder(tmp_path / "run", small_sc, "test", fmt="csv").missing() == [0, 1, 2]
 
 
-def test_a_truncated_npz_is_run_again_not_adopted(tmp_path, scenario) -> None:
-    folder = _stored_partial(tmp_path, scenario, [0, 1])
+def test_a_truncated_npz_is_run_again_not_adopted(tmp_path, small_sc) -> None:
+    folder = _stored_partial(tmp_path, small_sc, [0, 1])
     npz = folder.partial / "replications" / "rep-0001.npz"
     npz.write_bytes(npz.read_bytes()[:300])
     (folder.partial / "replications" / ".rep-0002.npz.tmp-123").write_bytes(b"half")
-    again = ResultsFolder(tmp_path / "run", scenario, "test", fmt="csv")
+    again = ResultsFolder(tmp_path / "run", small_sc, "test", fmt="csv")
     assert again.missing() == [1, 2]
     assert not (folder.partial / "replications" / ".rep-0002.npz.tmp-123").exists()
 
 
+@pytest.mark.slow
 def test_cli_resumes_a_partial_with_a_truncated_npz(small: Path, tmp_path: Path) -> None:
     out = tmp_path / "cut"
     sc = load_scenario(small)
@@ -305,6 +314,7 @@ def _hold_lock(folder: Path) -> subprocess.Popen[str]:
     return proc
 
 
+@pytest.mark.slow
 def test_two_runs_cannot_write_the_same_folder(small: Path, tmp_path: Path) -> None:
     out = tmp_path / "busy"
     holder = _hold_lock(out)
@@ -345,6 +355,7 @@ def test_out_in_a_read_only_folder(small: Path, tmp_path: Path, monkeypatch) -> 
     assert_clean(cli_run(small, out), f"{out}: cannot write the results (Permission denied")
 
 
+@pytest.mark.slow
 def test_disk_full_during_a_run_keeps_what_was_stored(small: Path, tmp_path, monkeypatch) -> None:
     import shiftsim.outputs.store as store
 
@@ -374,7 +385,7 @@ def test_disk_full_during_a_run_keeps_what_was_stored(small: Path, tmp_path, mon
     assert reference.exit_code == 0
 
 
-def test_everything_is_synced_before_the_final_rename(tmp_path, scenario, monkeypatch) -> None:
+def test_everything_is_synced_before_the_final_rename(tmp_path, small_sc, monkeypatch) -> None:
     import shiftsim.outputs.store as store
 
     events: list[tuple[str, str]] = []
@@ -383,7 +394,7 @@ def test_everything_is_synced_before_the_final_rename(tmp_path, scenario, monkey
                                                    real_fsync(p))[1])  # fmt: skip
     monkeypatch.setattr(store.os, "replace", lambda a, b: (events.append(("rename", str(b))),
                                                          real_replace(a, b))[1])  # fmt: skip
-    folder = ResultsFolder(tmp_path / "synced", scenario.with_(replications=1), "test", fmt="csv")
+    folder = ResultsFolder(tmp_path / "synced", small_sc.with_(replications=1), "test", fmt="csv")
     res = run(folder.scenario, on_replication=folder.add, keep_logs=True)
     events.clear()
     folder.finish(res.wall_time)
@@ -459,6 +470,7 @@ def test_report_on_damaged_replications(small_folder: Path, tmp_path: Path, dama
     assert_clean(result, f"{out}: cannot read the results (replications/rep-0001.npz is {damage}")
 
 
+@pytest.mark.slow
 def test_report_on_a_read_only_folder(small_folder: Path, tmp_path: Path, monkeypatch) -> None:
     out = _copy(small_folder, tmp_path)
     real = Path.mkdir

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import signal
 import sys
 from typing import Any
 
-import click
+
+def _interrupted_at_start(signum: int, frame: object) -> None:
+    os.write(2, b"\nInterrupted.\n")
+    os._exit(130)
+
+
+# The console script: a Ctrl-C while Python is still importing the command line ends it
+# quietly (until main() takes Ctrl-C over); nothing has been done yet that could be lost.
+if os.path.basename(sys.argv[0] if sys.argv else "") == "shiftsim":
+    signal.signal(signal.SIGINT, _interrupted_at_start)
+
+import click  # noqa: E402
 
 __all__ = ["main"]
 
@@ -15,10 +29,59 @@ def _load(path: str, overrides: dict[str, Any]) -> Any:
     from shiftsim.model.problems import ScenarioError
 
     try:
-        return load_scenario(path, overrides)
+        scenario = load_scenario(path, overrides)
     except ScenarioError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
+    _check_size(scenario, path)
+    return scenario
+
+
+def _check_size(scenario: Any, path: str) -> None:
+    """Refuse, before anything runs, a run that would not fit in memory (see --no-size-check)."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None or "shiftsim.memory_check" not in ctx.meta:
+        return  # a command that runs nothing (validate, measure)
+    from shiftsim.analysis.runner import RunTooLarge, check_size, default_workers
+
+    params = ctx.params
+    local = not params.get("scheduler")  # on a Dask cluster only the results come back here
+    workers = min(params.get("workers") or default_workers(), scenario.replications)
+    try:
+        check_size(scenario, workers, memory=ctx.meta["shiftsim.memory_check"] and local)
+    except RunTooLarge as exc:
+        click.echo(f"{path}: {exc}", err=True)
+        sys.exit(1)
+
+
+def _where_replications_run(f: Any) -> Any:
+    """Wrap a command that runs replications: where they cannot run is a message, exit 1."""
+    import functools
+
+    @functools.wraps(f)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return f(*args, **kwargs)
+        except RuntimeError as exc:
+            from shiftsim.analysis.runner import ExecutorError
+
+            if not isinstance(exc, ExecutorError):
+                raise
+            click.echo(str(exc), err=True)
+            sys.exit(1)
+        except MemoryError:
+            click.echo(
+                "out of memory: the run needs more than this machine has; use fewer days, "
+                "replications or workers",
+                err=True,
+            )
+            sys.exit(1)
+
+    return command
+
+
+def _no_size_check(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    ctx.meta["shiftsim.memory_check"] = not value
 
 
 class _Commands(click.Group):
@@ -29,11 +92,15 @@ class _Commands(click.Group):
     so that 2 always means a missed target.
     """
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:
-        if not kwargs.pop("standalone_mode", True):
-            return super().main(*args, standalone_mode=False, **kwargs)
+    def main(
+        self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+        standalone_mode: bool = True, **extra: Any,
+    ) -> Any:  # fmt: skip
+        run = functools.partial(super().main, args, prog_name, complete_var, False, **extra)
+        if not standalone_mode:
+            return run()
         try:
-            rv = super().main(*args, standalone_mode=False, **kwargs)
+            rv: Any = run()
         except click.exceptions.NoArgsIsHelpError as exc:
             exc.show()
             sys.exit(0)
@@ -47,6 +114,14 @@ class _Commands(click.Group):
             click.echo("Interrupted.", err=True)
             sys.exit(130)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # The console script: from the start, a first Ctrl-C interrupts (KeyboardInterrupt)
+        # and a second ends the process at once, even while Python shuts down.
+        from shiftsim.analysis.interrupts import Interrupts
+
+        with Interrupts(hard_exit=True, farewell=lambda: "Stopped."):
+            return self.main(*args, **kwargs)
 
 
 @click.group(cls=_Commands)
@@ -186,6 +261,11 @@ def _scenario_options(f: Any) -> Any:
 
 
 def _executor_options(f: Any) -> Any:
+    f = _where_replications_run(f)
+    f = click.option(
+        "--no-size-check", is_flag=True, expose_value=False, callback=_no_size_check,
+        help="Run even if the run's estimated memory exceeds this machine's.",
+    )(f)  # fmt: skip
     f = click.option(
         "--scheduler", envvar="DASK_SCHEDULER", metavar="ADDRESS",
         help="Run replications on a Dask cluster (tcp://host:8786); also DASK_SCHEDULER.",
@@ -241,7 +321,7 @@ def run(
     interrupted run keeps its finished replications, and running again with
     the same --out runs only the missing ones.
     """
-    from shiftsim.analysis.runner import Interrupts
+    from shiftsim.analysis.interrupts import Interrupts  # standard library only: quick
 
     box: list[Any] = []  # the results folder, for the message of a second Ctrl-C
     with Interrupts(hard_exit=True, farewell=lambda: _farewell(box)) as stop:
@@ -400,6 +480,7 @@ def _farewell(box: list[Any]) -> str:
     if not box:
         return "Stopped."
     folder = box[0]
+    folder.close()  # no stale lock left behind
     if folder.in_place:
         return f"Stopped. Results: {folder.final}"
     if not folder.done:
@@ -510,6 +591,7 @@ def compare(
         sc = _scaled(sc, plan_factors, scenarios[0])
         volume = {f"volume{'.' + c if c else ''}": f for c, f in plan_factors.items()}
         add(name, sc, {**changed, **volume})
+    _comparable(list(plans.values()), [*scenarios, *(f"--plan {p[0]}" for p in parsed)])
 
     from rich.console import Console
 
@@ -538,6 +620,34 @@ def compare(
         from shiftsim.outputs.summary import comparison_summary, dumps
 
         click.echo(dumps(comparison_summary(comparison, changes)))
+    if any(r.interrupted for r in comparison.results.values()):
+        sys.exit(130)  # compared on what finished, as the note says
+
+
+def _comparable(plans: list[Any], sources: list[str]) -> None:
+    """Plans are compared day by day and interval by interval: their calendars must agree."""
+    first = plans[0]
+
+    def calendar(sc: Any) -> dict[str, Any]:
+        h = sc.horizon
+        return {
+            "horizon": f"{h.start}, {h.days} day(s), warm-up {h.warmup_days} day(s)",
+            "reporting.interval": sc.reporting.interval,
+            "reporting.periods": dict(sc.reporting.periods),
+            "channels": list(sc.channels),
+        }
+
+    want = calendar(first)
+    for sc, source in zip(plans[1:], sources[1:], strict=False):
+        for key, value in calendar(sc).items():
+            if value != want[key]:
+                click.echo(
+                    f"{source}: {key}: differs from {sources[0]}'s, so days and intervals "
+                    f"cannot be paired; compare plans of the same center and period "
+                    f"(got {value}, not {want[key]})",
+                    err=True,
+                )
+                sys.exit(1)
 
 
 @main.command("report")

@@ -9,6 +9,7 @@ categoricals for channel, priority, outcome and department, and timestamps.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from shiftsim.model.names import PRIORITIES
-from shiftsim.sim.records import COLUMNS, Outcome
+from shiftsim.sim.records import ContactLog, Outcome
 
 if TYPE_CHECKING:
     from shiftsim.model.scenario import Scenario
@@ -27,8 +28,14 @@ __all__ = ["OUTCOMES", "TIME_COLUMNS", "contact_table"]
 OUTCOMES: tuple[str, ...] = tuple(o.name.lower() for o in Outcome)
 """Outcome names in code order: ``open``, ``deflected``, ``answered``, ``abandoned``."""
 
-TIME_COLUMNS: tuple[str, ...] = tuple(n for n, (dtype, _) in COLUMNS.items() if dtype == "f8")
-"""The log's moments (``arrival``, ``answered``, ...), seconds in the log, timestamps here."""
+TIME_COLUMNS: tuple[str, ...] = (
+    "arrival", "bot_end", "queued", "answered", "handled", "abandoned", "dept_response",
+    "closing_start", "resolved",
+)  # fmt: skip
+"""The log's moments, seconds in the log (NaN: did not happen), timestamps here."""
+
+_IDS = ("agent", "closing_agent")  # -1: nobody
+_NAMED = ("channel", "priority", "outcome", "department")  # codes; -1: none
 
 
 def contact_table(
@@ -74,18 +81,19 @@ def contact_table(
         "outcome": list(OUTCOMES),
         "department": list(scenario.departments),
     }
-    for col, (dtype, _) in COLUMNS.items():
+    for f in dataclasses.fields(ContactLog):
+        col = f.name
         raw = np.asarray(log[col])
-        if col in names:
+        if col in _NAMED:
             out[col] = pd.Categorical.from_codes(
                 raw.astype(np.int64), categories=names[col], ordered=col == "priority"
             )
         elif col in TIME_COLUMNS:
             out[col] = origin + pd.to_timedelta(raw.astype(float), unit="s")
-        elif col in ("agent", "closing_agent"):
-            out[col] = pd.arrays.IntegerArray(raw.astype(np.int32), raw < 0)  # -1: nobody
-        else:
-            out[col] = raw.astype(dtype)
+        elif col in _IDS:
+            out[col] = pd.arrays.IntegerArray(raw.astype(np.int32), raw < 0)
+        else:  # customer, attempt, vip: as the engine wrote them
+            out[col] = raw
     frame = pd.DataFrame(out)
     frame["reported"] = (frame["arrival"] >= first) & (frame["arrival"] < last)
     return frame

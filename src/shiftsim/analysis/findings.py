@@ -12,12 +12,16 @@ target judged "missed" or "at risk" (:meth:`RunResult.targets`):
 * **likely cause**, the first of these checks that holds, each computed from
   the results:
 
+  - *uncertain*: at risk only because the interval is wide: the estimate
+    itself meets the requirement (more replications would settle it);
   - *backlog*: the channel's deferrable backlog at the end of the horizon is far
     above its first day's (work piles up faster than it is done and never
     recovers);
   - *surge*: the failing days are event days with raised volume;
   - *ramp*: the period's worst hour is the one before a shift starts, and the
     hour after the start meets the goal (arrivals rise before the agents come);
+    *thin* when most other hours of the period miss too (short of agents
+    throughout, the ramp only making its worst hour);
   - *occupancy*: a shift serving the channel in that period is more than
     :data:`HIGH_OCCUPANCY` busy.
 """
@@ -49,11 +53,13 @@ _BACKLOG_SHARE = (
 )
 _SURGE_SHARE = 0.75  # at least this share of the failing days are event days
 _FAILS = 0.5  # a day (hour) fails when it misses the goal in most replications
+_THIN = 2 / 3  # a period misses throughout when this share of its other hours miss too
 
 
 @dataclass(frozen=True)
 class Cause:
-    """A likely cause: its kind (``backlog``, ``surge``, ``ramp``, ``occupancy``) and phrase."""
+    """A likely cause: its kind (``uncertain``, ``backlog``, ``surge``, ``ramp``, ``thin``,
+    ``occupancy``) and its phrase."""
 
     kind: str
     text: str
@@ -143,7 +149,10 @@ class _Context:
         self.days = [sc.horizon.start + dt.timedelta(days=d) for d in range(sc.horizon.days)]
         self.periods = list(sc.reporting.periods)
         self.has_intervals = result.kpis == "all"
-        stack = lambda name: np.stack([getattr(m, name) for m in result.metrics])  # noqa: E731
+
+        def stack(name: str) -> np.ndarray:
+            return np.stack([getattr(m, name) for m in result.metrics])
+
         self.day_e, self.day_m = stack("target_eligible"), stack("target_met")
         self.per_e, self.per_m = stack("period_eligible"), stack("period_met")
         if self.has_intervals:
@@ -177,7 +186,7 @@ class _Context:
             if hour_sl is not None
             else ()
         )
-        causes = self._causes(t, period, days, hour_sl, in_worst)
+        causes = self._causes(t, worst, days, hour_sl, in_worst)
         return Finding(
             target=t.label,
             target_index=k,
@@ -299,19 +308,33 @@ class _Context:
     def _causes(
         self,
         t: Target,
-        period: str,
+        worst: pd.Series,
         days: tuple[dt.date, ...],
         hour_sl: np.ndarray | None,
         in_period: list[int],
     ) -> tuple[Cause, ...]:
-        """Every cause check that holds, in order: backlog, surge, ramp, occupancy."""
+        """Every cause check that holds, in order: sample, backlog, surge, ramp or thin
+        period, occupancy."""
+        period = str(worst["period"])
         found = [
+            self._uncertain(worst),
             self._backlog(t) if self.has_intervals else None,
             self._surge(t, days),
-            self._ramp(t, hour_sl, in_period) if hour_sl is not None else None,
+            self._ramp(t, period, hour_sl, in_period) if hour_sl is not None else None,
             self._occupancy(t, period),
         ]
         return tuple(c for c in found if c is not None)
+
+    def _uncertain(self, worst: pd.Series) -> Cause | None:
+        """At risk only for want of simulated days: the estimate itself meets the requirement."""
+        if worst["verdict"] != "at risk" or float(worst["value"]) < float(worst["required"]):
+            return None
+        return Cause(
+            "uncertain",
+            f"too few simulated days to be sure: the estimate ({percent(float(worst['value']), 0)}"
+            f") meets what is required, but its 95% interval reaches down to "
+            f"{percent(float(worst['low']), 0)}; more replications would settle it",
+        )
 
     def _backlog(self, t: Target) -> Cause | None:
         """Deferrable work at the end of the horizon far above the first day's."""
@@ -361,8 +384,14 @@ class _Context:
             which = f"{len(surge)} of the {len(days)} failing days are event days"
         return Cause("surge", f"a volume surge: {which} ({_join(names)})")
 
-    def _ramp(self, t: Target, hour_sl: np.ndarray, in_period: list[int]) -> Cause | None:
-        """The period's worst hour is the one before a shift starts, and the start hour meets."""
+    def _ramp(
+        self, t: Target, period: str, hour_sl: np.ndarray, in_period: list[int]
+    ) -> Cause | None:
+        """The period's worst hour is the one before a shift starts, and the start hour meets.
+
+        When most other hours of the period miss too, the period is short of
+        agents throughout (kind ``thin``) and the ramp only makes its worst hour.
+        """
         judged = [h for h in in_period if not np.isnan(hour_sl[h])]
         if not judged:
             return None
@@ -380,19 +409,22 @@ class _Context:
         if not shifts:
             return None
         names = _join([f"{name} shift ({', '.join(pools)})" for name, pools in shifts.items()])
-        text = (
-            f"a ramp before a shift starts: {_hour_range(worst, worst + 1)} is the worst hour "
-            f"({percent(float(hour_sl[worst]))}), just before the {names} starts at "
-            f"{start:02d}:00, and the hour after the start meets the goal "
-            f"({percent(float(hour_sl[start]))})"
+        where = self._in_period(period)
+        hour = f"{_hour_range(worst, worst + 1)} ({percent(float(hour_sl[worst]))})"
+        before = (
+            f"just before the {names} starts at {start:02d}:00, whose first hour meets the "
+            f"goal ({percent(float(hour_sl[start]))})"
         )
         others = [h for h in judged if h != worst and hour_sl[h] < t.goal - 1e-9]
-        if len(others) >= len(judged) / 3:
-            text += (
-                f"; {len(others)} of the period's other {len(judged) - 1} hours miss too "
-                "(too few agents overall)"
+        if len(judged) > 2 and len(others) >= _THIN * (len(judged) - 1):
+            return Cause(
+                "thin",
+                f"too few agents {where}: {len(others) + 1} of its {len(judged)} hours miss "
+                f"the goal, the worst {hour} {before}",
             )
-        return Cause("ramp", text)
+        return Cause(
+            "ramp", f"a ramp before a shift starts: the worst hour {where} is {hour}, {before}"
+        )
 
     def _occupancy(self, t: Target, period: str) -> Cause | None:
         """A shift serving the channel in the period with no slack (occupancy above 90%)."""

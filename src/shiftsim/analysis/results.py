@@ -380,7 +380,7 @@ class RunResult:
         frame = pd.DataFrame({k: v.reshape(-1) for k, v in cols.items()}, index=idx).reset_index()
         # Leave out channel x priority cells that never have any contact.
         mix = {(c, p) for c, ch in self.scenario.channels.items() for p in PRIORITIES
-               if ch.priorities.get(p, 0) > 0}  # type: ignore[call-overload]  # fmt: skip
+               if ch.priorities.get(p, 0) > 0}  # fmt: skip
         keep = [(c, p) in mix for c, p in zip(frame["channel"], frame["priority"], strict=True)]
         return frame[keep].reset_index(drop=True)
 
@@ -472,7 +472,8 @@ class RunResult:
         if group == 1:
             return a
         r, n = a.shape[0], a.shape[1]
-        return a.reshape(r, n // group, group, *a.shape[2:]).sum(axis=2)
+        summed: np.ndarray = a.reshape(r, n // group, group, *a.shape[2:]).sum(axis=2)
+        return summed
 
 
 def _p_meet(elig: np.ndarray, met: np.ndarray, goal: float) -> tuple[Estimate, int]:

@@ -4,36 +4,39 @@ Replication ``r`` is seeded from the scenario seed and ``r`` only, never from
 the worker that runs it, so serial, process-pool and Dask runs of the same
 scenario and seed give bit-identical results.
 
-Ctrl-C (see :class:`Interrupts`): the first one stops the run, killing the
-local workers, and keeps every replication already stored; a second one
-stops at once. Local workers die with their parent process, however it ends.
+Ctrl-C (see :class:`~shiftsim.analysis.interrupts.Interrupts`): the first one
+stops the run, killing the local workers, and keeps every replication already
+stored; a second one stops at once. Local workers die with their parent
+process, however it ends.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-import signal
-import sys
-import threading
 import time
-import weakref
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, as_completed
 from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
-from types import FrameType
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from shiftsim.analysis.interrupts import Interrupts, LocalPool
 from shiftsim.analysis.metrics import KPIS, ReplicationMetrics, measure
 from shiftsim.analysis.results import RunResult
 from shiftsim.model.scenario import Scenario
 from shiftsim.sim.replication import run_replication
 
 __all__ = [
+    "MAX_CONTACTS",
     "ExecutorError",
     "Interrupts",
+    "RunSize",
+    "RunTooLarge",
+    "check_size",
+    "estimate_size",
+    "memory_limit",
     "default_workers",
     "executor_for",
     "replicate",
@@ -48,97 +51,157 @@ class ExecutorError(RuntimeError):
     """Replications cannot run where asked (no Dask installed, scheduler unreachable)."""
 
 
-class Interrupts:
-    """What Ctrl-C (SIGINT) does during a run: the first stops it cleanly, a second at once.
+class RunTooLarge(ValueError):
+    """A run whose replications would not fit in memory (see :func:`check_size`)."""
 
-    Used as a context manager around a run (it installs its handler in the
-    main thread only). The first Ctrl-C raises ``KeyboardInterrupt`` where the
-    run waits or computes, but never inside a :meth:`protected` block (storing
-    a replication, writing the results folder): there it takes effect when the
-    block ends. A second Ctrl-C kills the local workers and, with
-    ``hard_exit``, prints ``farewell()`` and exits the process with status 130
-    at once (the command line); otherwise it raises ``KeyboardInterrupt`` at
-    once (a notebook keeps its kernel). Only an :meth:`atomic` block (renames
-    that must happen together) holds even the second one back.
+
+# Peak memory of a replication, measured on the engine (tests/test_interrupts.py keeps
+# these honest): about 340 bytes per contact attempt and 350-420 per agent and day of
+# the roster. The figures below add the log shipped back to the parent and a margin.
+_BYTES_PER_CONTACT = 600.0
+_BYTES_PER_AGENT_DAY = 600.0
+_BASE_BYTES = 350e6  # Python with numpy, pandas, SimPy and the scenario
+MAX_CONTACTS = 2**31 - 1
+"""Most contact attempts one replication can hold (the log numbers customers in 32 bits)."""
+
+
+@dataclass(frozen=True)
+class RunSize:
+    """An up-front estimate of a run, from the scenario alone (nothing is simulated).
+
+    ``contacts`` is the expected number of contact attempts of one replication,
+    retries counted as if every customer hung up (an upper bound);
+    ``worker_bytes`` the peak memory of a process simulating one replication,
+    ``kept_bytes`` what the collecting process keeps per finished replication.
     """
 
-    def __init__(self, hard_exit: bool = False, farewell: Callable[[], str] | None = None):
-        self.hard_exit = hard_exit
-        self.farewell = farewell
-        self.requested = False  # a Ctrl-C came: the run is to stop
-        self._count = 0
-        self._protected = 0
-        self._atomic = 0
-        self._held = False
-        self._exit_held = False
-        self._installed = False
-        self._previous: Any = None
+    contacts: float
+    agent_days: float
+    worker_bytes: float
+    kept_bytes: float
+    replications: int
 
-    def __enter__(self) -> Interrupts:
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._on_sigint)
-            self._installed = True
-        return self
+    def peak_bytes(self, workers: int) -> float:
+        """Memory of the whole run with ``workers`` processes simulating at once."""
+        collected = _BASE_BYTES + self.replications * self.kept_bytes * 2  # stacked once more
+        if workers <= 1:
+            return collected + self.worker_bytes - _BASE_BYTES
+        return collected + workers * self.worker_bytes
 
-    def __exit__(self, *exc: object) -> None:
-        if self._installed:
-            signal.signal(signal.SIGINT, self._previous)
-            self._installed = False
 
-    def _on_sigint(self, signum: int, frame: FrameType | None) -> None:
-        self._count += 1
-        if self._count == 1:
-            self.requested = True
-            if self._protected:
-                self._held = True
-                return
-            raise KeyboardInterrupt
-        if self._atomic:
-            self._exit_held = True
-            return
-        self._second()
+def estimate_size(scenario: Scenario) -> RunSize:
+    """The size of a run of ``scenario``, estimated from its volumes, roster and tables."""
+    from shiftsim.sim.arrivals import Calendar, expected_hourly
 
-    def _second(self) -> None:
-        stop_workers()
-        if not self.hard_exit:
-            raise KeyboardInterrupt
-        message = self.farewell() if self.farewell is not None else ""
-        for stream in (sys.stdout, sys.stderr):
-            with suppress(Exception):  # the main thread may be writing to it right now
-                stream.flush()
-        # Written straight to the file descriptor: the stream may be mid-write.
-        show_cursor = "\x1b[?25h" if sys.stderr.isatty() else ""  # a progress bar hid it
-        os.write(2, f"{show_cursor}\n{message}\n".encode())
-        os._exit(130)
+    cal = Calendar.of(scenario)
+    contacts = 0.0
+    for name, ch in scenario.channels.items():
+        share = ch.retry.share if ch.retry is not None else 0.0
+        attempts = ch.retry.max_attempts if ch.retry is not None else 1
+        # 1 + share + share**2 + ...: a retry per hang-up, as if everyone hung up.
+        per_customer = sum(share**k for k in range(attempts))
+        contacts += float(expected_hourly(name, scenario, cal).sum()) * per_customer
+    days = cal.arrival_days + cal.drain_days
+    agents = sum(_headcount(pool) for pool in scenario.pools.values())
+    agent_days = float(agents) * days
+    kept = _metrics_bytes(scenario)
+    worker = (
+        _BASE_BYTES
+        + _BYTES_PER_CONTACT * contacts
+        + _BYTES_PER_AGENT_DAY * agent_days
+        + 3 * kept  # computed, pickled and sent
+    )
+    return RunSize(contacts, agent_days, worker, kept, scenario.replications)
 
-    @contextmanager
-    def protected(self, raise_after: bool = True) -> Iterator[None]:
-        """A block the first Ctrl-C does not cut short.
 
-        A Ctrl-C that came during the block raises ``KeyboardInterrupt`` when
-        it ends, or, with ``raise_after=False``, is only noted in :attr:`requested`.
-        """
-        self._protected += 1
-        try:
-            yield
-        finally:
-            self._protected -= 1
-        if self._held and not self._protected:
-            self._held = False
-            if raise_after:
-                raise KeyboardInterrupt
+def _headcount(pool: Any) -> int:
+    staffing = getattr(pool, "staffing", None)  # agents on duty per interval, if so staffed
+    if staffing is not None:
+        levels = [staffing.levels, *staffing.weekdays.values()]
+        return max((max(lv, default=0) for lv in levels), default=0)
+    return sum(shift.headcount for shift in pool.shifts.values())
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """A block not even a second Ctrl-C cuts short (say, renames that go together)."""
-        self._atomic += 1
-        try:
-            yield
-        finally:
-            self._atomic -= 1
-        if self._exit_held and not self._atomic:
-            self._exit_held = False
-            self._second()
+
+def _metrics_bytes(scenario: Scenario) -> float:
+    """Bytes of one replication's KPIs (:class:`ReplicationMetrics`, int64 and float64)."""
+    from shiftsim.model.durations import DAY
+    from shiftsim.model.names import PRIORITIES
+
+    t = len(scenario.resolved_targets)
+    d = scenario.horizon.days
+    p = len(scenario.reporting.periods)
+    c = len(scenario.channels) * len(PRIORITIES)
+    n_iv = d * DAY / scenario.reporting.interval
+    shifts = sum(max(len(pool.shifts), 1) for pool in scenario.pools.values())
+    cells = 2 * t * d * (1 + p) + 2 * t * n_iv + 9 * n_iv * c + 4 * d * c + 2 * n_iv * shifts
+    return 8.0 * cells
+
+
+def memory_limit() -> tuple[float, str]:
+    """The memory a run may use here, and where that figure comes from.
+
+    The smallest of this machine's physical memory, the process's address-space
+    limit (``ulimit -v``) and its control group's limit.
+    """
+    import resource
+    from pathlib import Path
+
+    limits: list[tuple[float, str]] = []
+    with suppress(ValueError, OSError, AttributeError):  # not POSIX
+        limits.append(
+            (os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"), "this machine has")
+        )
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft != resource.RLIM_INFINITY:
+        limits.append((soft, "this process may use (ulimit -v)"))
+    with suppress(OSError):
+        text = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if text.isdigit():
+            limits.append((int(text), "this container may use"))
+    return min(limits, default=(float("inf"), "no limit known"))
+
+
+def check_size(scenario: Scenario, workers: int, memory: bool = True) -> RunSize:
+    """Refuse a run that cannot be simulated, or would not fit in memory here.
+
+    Parameters
+    ----------
+    scenario
+        What would run.
+    workers
+        Local processes that would simulate at once.
+    memory
+        Compare the estimate with :func:`memory_limit` (``--no-size-check``
+        turns this off; the hard limit of :data:`MAX_CONTACTS` always holds).
+
+    Raises
+    ------
+    RunTooLarge
+        Saying the estimate and the limit.
+    """
+    size = estimate_size(scenario)
+    if size.contacts > MAX_CONTACTS:
+        raise RunTooLarge(
+            f"about {size.contacts:,.0f} contact attempts per replication, more than the "
+            f"{MAX_CONTACTS:,} one replication can hold: lower the volumes or the days"
+        )
+    if memory:
+        limit, where = memory_limit()
+        # Each process must fit the per-process limit, all of them the machine.
+        need = size.peak_bytes(workers)
+        per_process = max(size.worker_bytes, _BASE_BYTES + 2 * size.replications * size.kept_bytes)
+        if need > 0.9 * limit or ("ulimit" in where and per_process > 0.9 * limit):
+            raise RunTooLarge(
+                f"this run needs about {_gib(need)} of memory (about {size.contacts:,.0f} "
+                f"contact attempts per replication, {size.replications} replication(s), "
+                f"{workers} worker(s)), and {where} {_gib(limit)}: use fewer days, "
+                "replications or workers, or pass --no-size-check to run it anyway"
+            )
+    return size
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
 
 def replicate(
@@ -183,8 +246,8 @@ def executor_for(workers: int = 1, scheduler: str | None = None) -> Iterator[Exe
             from distributed import Client
         except ImportError:
             raise ExecutorError(
-                f"{scheduler}: running on a Dask cluster needs the dask extra: "
-                "pip install 'shiftsim[dask]'"
+                f"{scheduler}: running on a Dask cluster (--scheduler or DASK_SCHEDULER) "
+                "needs the dask extra: pip install 'shiftsim[dask]'"
             ) from None
         try:
             client = Client(scheduler)
@@ -208,67 +271,6 @@ def executor_for(workers: int = 1, scheduler: str | None = None) -> Iterator[Exe
             pool.shutdown(wait=True, cancel_futures=True)
     else:
         yield None
-
-
-_POOLS: weakref.WeakSet[LocalPool] = weakref.WeakSet()
-
-
-class LocalPool(Executor):
-    """Worker processes on this machine that can be stopped at once and started again.
-
-    Workers ignore Ctrl-C (the parent decides what it means) and exit when
-    their parent process is gone, however it ended (a watchdog thread checks
-    ``os.getppid()``). :meth:`stop_workers` kills them; the next
-    :meth:`submit` starts fresh ones, so a plan compared after an interrupted
-    one still runs.
-    """
-
-    def __init__(self, workers: int):
-        self.workers = workers
-        self._pool: ProcessPoolExecutor | None = None
-        self._before: set[int | None] = set()
-        _POOLS.add(self)
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        if self._pool is None:
-            self._before = {p.pid for p in multiprocessing.active_children()}
-            self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, initializer=_worker_start, initargs=(os.getpid(),)
-            )
-        return self._pool.submit(fn, *args, **kwargs)
-
-    def stop_workers(self) -> None:
-        """Kill the workers (what they compute is lost) and cancel what is queued."""
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        for child in multiprocessing.active_children():
-            if child.pid not in self._before:
-                child.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
-
-    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
-        pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=wait, cancel_futures=cancel_futures)
-
-
-def stop_workers() -> None:
-    """Kill the workers of every local pool of this process."""
-    for pool in list(_POOLS):
-        pool.stop_workers()
-
-
-def _worker_start(parent: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-
-
-def _watch_parent(parent: int) -> None:
-    # A worker whose parent died would otherwise run on, or block on a full pipe.
-    while os.getppid() == parent:
-        time.sleep(0.2)
-    os._exit(1)
 
 
 def run(

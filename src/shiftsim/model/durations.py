@@ -112,7 +112,7 @@ def parse_clock(value: object) -> float:
     """Return a clock time as seconds after midnight (``'24:00'`` gives 86400).
 
     YAML 1.1 reads an unquoted ``8:30`` as the sexagesimal integer 510; such
-    a value (the loader marks it as :class:`~shiftsim.model.values.Sexagesimal`,
+    a value (the loader marks it as :class:`Sexagesimal`,
     or an integer given from Python) is rejected with a hint to quote it.
     """
     if isinstance(value, bool):

@@ -13,7 +13,7 @@ exception, and never more than a few megabytes of memory.
   laughs" file of a kilobyte would otherwise expand to gigabytes).
 * Plain scalars are read as YAML 1.2 reads them: ``true``/``false`` only are
   booleans (``yes``, ``no``, ``on``, ``off`` are text), ``010`` is ten, and
-  ``1:30`` is text marked as :class:`~shiftsim.model.values.Sexagesimal` (YAML
+  ``1:30`` is text marked as :class:`~shiftsim.model.durations.Sexagesimal` (YAML
   1.1 reads it as 90), which numeric and clock-time fields refuse with a hint.
 """
 

@@ -200,6 +200,7 @@ def print_comparison(comparison: Comparison, console: Console | None = None) -> 
         console.print(f"[yellow]Interrupted: {comparison.note}.[/yellow]")
     targets = comparison.targets()
     diffs = comparison.differences()
+    _print_plan_status(targets, list(comparison.results), console)
     for plan in comparison.results:
         if plan == base:
             continue
@@ -238,6 +239,31 @@ def print_comparison(comparison: Comparison, console: Console | None = None) -> 
                 "narrower (median over targets) than independent runs would.",
                 style="dim",
             )
+
+
+def _print_plan_status(targets: Any, plans: list[str], console: Console) -> None:
+    """Each plan's status per target, judged on its worst period: what meets, what misses."""
+    compact = {"box": box.SIMPLE_HEAD, "show_edge": False}
+    t = Table(title="Status per plan (worst period)", **compact)  # type: ignore[arg-type]
+    t.add_column("target", justify="left")
+    for plan in plans:
+        t.add_column(plan, justify="right")
+    by_plan = {plan: targets[targets["plan"] == plan].reset_index(drop=True) for plan in plans}
+    first = by_plan[plans[0]]
+    for k in range(len(first)):
+        cells = []
+        for plan in plans:
+            row = by_plan[plan].loc[k]
+            where = f" {row['worst_period']}" if row["per"] == "period" else ""
+            text = f"{percent(row['worst_value'], 0, missing='-')}{where}"
+            cells.append(_cell(text, str(row["verdict"])))
+        t.add_row(first.loc[k, "target"], *cells)
+    console.print(t)
+    met = [p for p in plans if (by_plan[p]["verdict"] == "likely met").all()]
+    console.print(
+        f"Every target likely met: {', '.join(met)}." if met else
+        "No plan has every target likely met.", style="dim",
+    )  # fmt: skip
 
 
 def _triple(row: Any, name: str, scale: float = 1.0) -> tuple[float, float, float]:

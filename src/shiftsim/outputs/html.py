@@ -5,7 +5,9 @@ the style sheet is inline, there is no script and no network reference, so it
 can be mailed, archived or opened offline. Every table has one row per
 target, channel, shift or event, never per interval or day, and the charts
 aggregate long horizons, so a 90-day run gives a report of the same size.
-``summary.md`` holds the key facts and the targets table for a ticket or chat.
+``summary.md`` holds the findings, the key facts and the targets and periods
+tables for a ticket or chat. Both open with the findings in words
+(:mod:`shiftsim.analysis.findings`); targets are judged on their worst period.
 
 The pages are Jinja2 templates (``templates/report.html.j2``, one block per
 section, and ``templates/summary.md.j2``). Python only prepares their data:

@@ -86,13 +86,13 @@ def _short(value: Any) -> str:
 def _backtest_context(bt: Backtest) -> dict[str, Any]:
     summary = table(
         ["month", "channel", "days", "open hours", "MAE abandon.", "MAE service level",
-         "MAE ASA", "days in band: abandon.", "days in band: service level",
-         "Erlang A MAE: abandon. / SL"],
+         "MAE ASA", "in band: abandon.", "in band: service level",
+         "Erlang A MAE (pts)"],
         [[s.label, s.channel, str(s.days), str(s.open_hours),
           _cell_pts(s.mae_abandonment, bt.mae_goal), _cell_pts(s.mae_service_level, bt.mae_goal),
           f"{s.mae_asa_s:.1f} s", _cell_share(s.in_band_abandonment, bt.band_goal),
           _cell_share(s.in_band_service_level, bt.band_goal),
-          f"{100 * s.erlang_mae_abandonment:.1f} / {100 * s.erlang_mae_service_level:.1f} pts"]
+          f"{100 * s.erlang_mae_abandonment:.1f} / {100 * s.erlang_mae_service_level:.1f}"]
          for s in bt.summaries],
         numeric=[False, False] + [True] * 8,
     )  # fmt: skip

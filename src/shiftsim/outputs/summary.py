@@ -85,8 +85,10 @@ def comparison_summary(
         "baseline": base,
         "seed": sc.seed,
         "horizon": _horizon(sc),
-        "replications": {"compared": len(comparison.replications),
-                         "requested": comparison.requested},  # fmt: skip
+        "replications": {
+            "compared": len(comparison.replications),
+            "requested": comparison.requested,
+        },  # fmt: skip
         "note": comparison.note,
         "plans": plans,
         "differences": [
@@ -123,13 +125,20 @@ def check_summary(checks: list[ChannelCheck], scenario: Scenario) -> dict[str, A
                         "agents": hc.agents,
                         "servers": hc.servers,
                         "planner": hc.planner,
-                        "simulated": {"value": hc.simulated.mean, "low": hc.simulated.low,
-                                      "high": hc.simulated.high},  # fmt: skip
+                        "simulated": {
+                            "value": hc.simulated.mean,
+                            "low": hc.simulated.low,
+                            "high": hc.simulated.high,
+                        },  # fmt: skip
                         "difference": hc.difference,
                         "flagged": hc.flagged,
                         "reasons": [
-                            {"label": r.label, "effect": r.effect, "simulating": r.simulating,
-                             "text": r.text}  # fmt: skip
+                            {
+                                "label": r.label,
+                                "effect": r.effect,
+                                "simulating": r.simulating,
+                                "text": r.text,
+                            }  # fmt: skip
                             for r in hc.reasons
                         ],
                     }

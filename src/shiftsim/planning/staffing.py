@@ -63,6 +63,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from shiftsim.analysis.results import RunResult
 from shiftsim.analysis.runner import run
 from shiftsim.model.durations import DAY, HOUR
+from shiftsim.model.formats import percent
 from shiftsim.model.scenario import Scenario
 from shiftsim.planning.theory import erlang_a, min_agents_for_service_level
 from shiftsim.sim.arrivals import Calendar, expected_hourly
@@ -181,11 +182,12 @@ def hourly_requirement(scenario: Scenario, quantile: float = 0.9) -> dict[str, n
         need = np.zeros(24)
         if ch.kind == "async":
             need = per_hour * handle / HOUR
-            windows = [t.business_hours for t in targets if t.channel == name]
-            if windows and all(w is not None for w in windows):
+            own = [t for t in targets if t.channel == name]
+            windows = [t.business_hours for t in own if t.business_hours is not None]
+            if own and len(windows) == len(own):
                 # Messages left off-hours wait for the business hours (off_hours_by):
                 # the day's work is done inside the earliest-starting window.
-                start, end = min(windows, key=lambda w: w[0])  # type: ignore[index]
+                start, end = min(windows, key=lambda w: w[0])
                 inside = _window_hours(start, end)
                 need = inside * need.sum() / max(inside.sum(), 1e-9)
         else:
@@ -340,7 +342,7 @@ class _Evaluator:
 
     def holds(self, table: pd.DataFrame) -> bool:
         """Every reachable requirement is met."""
-        return self.failing(table).empty
+        return bool(self.failing(table).empty)
 
     def plan_scenario(self, plan: Plan, replications: int, seed: int) -> Scenario:
         changes: dict[str, Any] = {k.path: v for k, v in zip(self.space, plan, strict=True)}
@@ -382,7 +384,7 @@ def _progress_line(n: int, cost: float, table: pd.DataFrame, failing: pd.DataFra
         worst = failing.loc[(failing["value"] - failing["required"]).idxmin()]
         line += (
             f", {len(failing)} of {len(table)} requirements missed, worst {worst['target']} "
-            f"({worst['period']}) {worst['value']:.0%} < {worst['required']:.0%}"
+            f"({worst['period']}) {percent(worst['value'], 0)} < {percent(worst['required'], 0)}"
         )
     else:
         line += ", every requirement within reach met"
@@ -451,8 +453,8 @@ class Unmet:
         where = ", ".join(f"{k} {v}" for k, v in self.plan.items())
         how = "even with every shift at its upper bound" if self.at_bounds else "at"
         return (
-            f"{self.target} ({self.period}): best {self.best:.1%} reached, needs "
-            f"{self.required:.0%}, {how} ({where})"
+            f"{self.target} ({self.period}): best {percent(self.best)} reached, needs "
+            f"{percent(self.required, 0)}, {how} ({where})"
         )
 
 
@@ -560,10 +562,9 @@ def _add_until_met(
 
         if len(steps) <= SINGLE_MOVES:
             moves = {i: _grown(space, plan, steps, {i}) for i in steps}
-            tables = dict(zip(moves, ev.requirements(list(moves.values()), replications, seed),
-                              strict=True))  # fmt: skip
+            singles = ev.requirements(list(moves.values()), replications, seed)
             now = _values(table)
-            after = {i: _values(tab) for i, tab in tables.items()}
+            after = {i: _values(tab) for i, tab in zip(moves, singles, strict=True)}
             chosen: set[int] = set()
             for r in failing:
                 k = _key(r)
@@ -803,7 +804,7 @@ def staff(
                 "shift": k.shift,
                 "headcount": plan[space.index(k)] - 1,
                 "breaks": "; ".join(
-                    f"{r.target} ({r.period}) {r.value:.1%} < {r.required:.0%}"
+                    f"{r.target} ({r.period}) {percent(r.value)} < {percent(r.required, 0)}"
                     for r in broken.itertuples()
                 )
                 or "nothing",

@@ -116,13 +116,14 @@ class Duty:
         self._due_to_leave(a, p, self.owed[p].popleft())
 
     def _due_to_leave(self, a: int, p: int, since: float) -> None:
-        """Busy agent ``a`` of pool ``p`` takes nothing new and leaves when its hands are empty."""
+        """Agent ``a`` of pool ``p`` takes nothing new and leaves when its hands are empty
+        (after clearing a closed channel's queue, if the pool does: it may have a
+        caller in hand again by the time the level rises, and be recalled)."""
         self.on_duty[a] = False
         self.present[p] -= 1
         del self.members[p][a]
         self.due_off[a] = since
-        if self.load[a]:
-            self.leaving[p].append(a)
+        self.leaving[p].append(a)  # entries of agents gone since are skipped when reached
 
     def finish(self) -> tuple[np.ndarray, Roster | None]:
         """At the end of the run: ``duty_leave`` per duty interval, and the roster as

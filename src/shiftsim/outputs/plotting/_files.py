@@ -23,7 +23,14 @@ from shiftsim.outputs.plotting._workload import (
     skill_groups,
 )
 
-__all__ = ["save_charts"]
+__all__ = ["MAX_TARGET_CHARTS", "save_charts"]
+
+MAX_TARGET_CHARTS = 6
+"""Targets whose service level and day x hour map are saved: the surest failures first.
+
+Each chart takes a second or two to write as PNG and SVG; a scenario failing
+a dozen targets would otherwise spend a minute on slides nobody shows.
+"""
 
 
 def save_charts(
@@ -33,8 +40,9 @@ def save_charts(
 
     Arrivals against the agents who can take them (one chart per group of
     channels served by the same pools), backlog, occupancy, P(meet) of every
-    target, and the service level and day x hour map of each target judged
-    missed or at risk (of the first target when none is), named after the
+    target, and the service level and day x hour map of the targets judged
+    missed or at risk (at most :data:`MAX_TARGET_CHARTS`, missed first, then by
+    their worst value; the first target when none is), named after the
     target. Writes into ``folder`` (created if needed), each file under a
     temporary name first and then renamed, so no chart file is ever
     half-written. Returns the paths written.
@@ -53,7 +61,7 @@ def save_charts(
     ]
     if len(result.scenario.resolved_targets):
         charts.append(("target_probabilities", target_probabilities(result)))
-        for k in failing_targets(result) or [0]:
+        for k in failing_targets(result)[:MAX_TARGET_CHARTS] or [0]:
             name = _file_name(result.scenario.resolved_targets[k].label)
             charts += [
                 (f"service_level_{name}", service_level_over_time(result, k)),
