@@ -23,7 +23,20 @@ from shiftsim.sim.records import ContactLog, Outcome
 if TYPE_CHECKING:
     from shiftsim.model.scenario import Scenario
 
-__all__ = ["OUTCOMES", "TIME_COLUMNS", "contact_table"]
+__all__ = ["OUTCOMES", "TIME_COLUMNS", "contact_table", "clock_times"]
+
+def clock_times(origin: pd.Timestamp, seconds: np.ndarray) -> pd.DatetimeIndex:
+    """``origin`` plus ``seconds`` (NaN becomes NaT), to the nanosecond.
+
+    Not ``pd.to_timedelta(seconds, unit="s")``: pandas 2 rounds a scratch array
+    it never filled at the NaN positions, which can overflow and warn at random.
+    """
+    seconds = np.asarray(seconds, dtype=np.float64)
+    ns = np.full(seconds.shape, np.iinfo(np.int64).min, dtype=np.int64)  # NaT
+    known = ~np.isnan(seconds)
+    ns[known] = np.round(seconds[known] * 1e9).astype(np.int64)
+    return origin + pd.to_timedelta(ns.view("m8[ns]"))
+
 
 OUTCOMES: tuple[str, ...] = tuple(o.name.lower() for o in Outcome)
 """Outcome names in code order: ``open``, ``deflected``, ``answered``, ``abandoned``."""
@@ -89,7 +102,7 @@ def contact_table(
                 raw.astype(np.int64), categories=names[col], ordered=col == "priority"
             )
         elif col in TIME_COLUMNS:
-            out[col] = origin + pd.to_timedelta(raw.astype(float), unit="s")
+            out[col] = clock_times(origin, raw)
         elif col in _IDS:
             out[col] = pd.arrays.IntegerArray(raw.astype(np.int32), raw < 0)
         else:  # customer, attempt, vip: as the engine wrote them

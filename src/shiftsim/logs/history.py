@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from shiftsim.analysis.contacts import clock_times
 from shiftsim.logs.reader import LogError, LogTable
 from shiftsim.logs.schema import LOG_COLUMNS
 from shiftsim.model.durations import DAY
@@ -196,8 +197,8 @@ def to_log(rep: Replication, scenario: Scenario) -> pd.DataFrame:
     log = rep.result.log
     origin = pd.Timestamp(rep.calendar.first_day)
 
-    def stamp(t: np.ndarray) -> pd.Series:
-        return origin + pd.to_timedelta(t, unit="s")
+    def stamp(t: np.ndarray) -> pd.DatetimeIndex:
+        return clock_times(origin, t)
 
     names = np.array(list(scenario.channels), dtype=object)
     depts = np.array([*scenario.departments, None], dtype=object)
