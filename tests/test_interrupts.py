@@ -218,7 +218,9 @@ def _interrupt(
 
     Delays count from the start, or ``after_workers`` from when its workers appeared.
     """
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     workers: set[int] = set()
     while after_workers and not workers and proc.poll() is None:
         workers.update(_workers_of(proc.pid))
@@ -231,11 +233,12 @@ def _interrupt(
         if proc.poll() is None:
             proc.send_signal(sig)
     try:
+        # Until every process holding its stderr has ended: workers included.
         _, err = proc.communicate(timeout=60)
-    except subprocess.TimeoutExpired:  # the defect: two Ctrl-C used to hang for ever
-        proc.kill()
+    except subprocess.TimeoutExpired:  # the defects: a hang, or workers outliving the run
+        os.killpg(proc.pid, signal.SIGKILL)
         _, err = proc.communicate()
-        pytest.fail(f"{cmd} hung after {signals}:\n{err}")
+        pytest.fail(f"{cmd} hung, or left workers {_alive(sorted(workers))}, after {signals}")
     return proc.returncode, err, sorted(workers)
 
 

@@ -510,8 +510,8 @@ def test_billion_laughs_is_refused_before_expanding(tmp_path: Path) -> None:
 
 
 def test_large_file_is_refused_without_reading_it_all(tmp_path: Path) -> None:
-    p = one_problem(write(tmp_path, BASE + "# " + "x" * (9 * 2**20) + "\n"))
-    assert p.message.startswith("the file is larger than 8 MiB")
+    p = one_problem(write(tmp_path, BASE + "# " + "x" * (2 * 2**20) + "\n"))
+    assert p.message.startswith("the file is larger than 1 MiB")
 
 
 def test_merge_keys_work(tmp_path: Path) -> None:
@@ -607,6 +607,13 @@ def test_values_that_validated_and_then_crashed_or_lied(
     assert "(got " in p.message
 
 
+def test_a_goal_of_yes_is_not_100_percent(tmp_path: Path) -> None:
+    for word in ("yes", "true", "on"):
+        target = f"targets:\n  - {{channel: phone, within: 1min, goal: {word}}}\n"
+        p = one_problem(write(tmp_path, BASE + target))
+        assert p.path == "targets.0.goal" and "not a yes/no value" in p.message
+
+
 def test_target_within_a_huge_duration_is_refused(tmp_path: Path) -> None:
     target = "targets:\n  - {channel: phone, within: 1e10d, goal: 0.8}\n"
     p = one_problem(write(tmp_path, BASE + target))
@@ -651,7 +658,7 @@ def test_unquoted_clock_with_a_leading_zero_is_text_in_both_yaml_versions(tmp_pa
 
 
 def test_a_huge_wrong_value_is_quoted_short(tmp_path: Path) -> None:
-    values = ", ".join(str(i) for i in range(100_000))
+    values = ", ".join(str(i) for i in range(5_000))  # its full repr is 30 kB
     p = one_problem(write(tmp_path, variant(("{per_day: 600}", f"{{per_day: [{values}]}}"))))
     assert len(p.message) < 200
 
@@ -690,3 +697,70 @@ def test_cli_validate_never_shows_a_traceback(tmp_path: Path, data: bytes) -> No
     result = invoke("validate", str(path))
     assert_clean_failure(result, path)
     assert all(line.startswith(f"{path}: ") for line in result.output.strip().splitlines())
+
+
+# -- the command line's other surfaces (issue 15) --------------------------------------------
+
+
+def test_dask_scheduler_without_the_dask_extra(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if not installed
+    monkeypatch.setenv("DASK_SCHEDULER", "tcp://127.0.0.1:8786")
+    path = write(tmp_path, BASE, "good.yaml")
+    for args in (["run", str(path), "--no-save", "-q"], ["check", str(path), "-r", "2"]):
+        result = invoke(*args)
+        assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+        assert result.output.startswith("tcp://127.0.0.1:8786: running on a Dask cluster")
+        assert "pip install 'shiftsim[dask]'" in result.output
+
+
+def test_compare_refuses_plans_of_different_periods(tmp_path: Path) -> None:
+    first = write(tmp_path, BASE, "a.yaml")
+    longer = write(tmp_path, variant(("days: 2", "days: 3")), "b.yaml")
+    result = invoke("compare", str(first), str(longer), "-r", "2", "-q", "-w", "1")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.output.startswith(f"{longer}: horizon: differs from {first}'s")
+    what_if = invoke("compare", str(first), "--plan", "long: horizon.days=3", "-r", "2", "-q")
+    assert what_if.exit_code == 1 and what_if.output.startswith("--plan long: horizon: differs")
+
+
+def test_a_run_too_large_for_this_machine_is_refused_up_front(tmp_path: Path, monkeypatch):
+    import shiftsim.analysis.runner as runner
+
+    monkeypatch.setattr(runner, "memory_limit", lambda: (300e6, "this machine has"))
+    path = write(tmp_path, BASE, "good.yaml")
+    result = invoke("run", str(path), "--no-save", "-q", "-w", "1", "-r", "2")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.output.startswith(f"{path}: this run needs about ")
+    assert "and this machine has 286 MiB" in result.output and "--no-size-check" in result.output
+    forced = invoke("run", str(path), "--no-save", "-q", "-w", "1", "-r", "2", "--no-size-check")
+    assert forced.exit_code == 0, forced.output
+
+
+def test_more_contacts_than_a_replication_can_hold(tmp_path: Path) -> None:
+    path = write(tmp_path, variant(("{per_day: 600}", "{per_day: 1e7}"), ("days: 2", "days: 300")))
+    assert load_scenario(path).horizon.days == 300  # a valid file...
+    result = invoke("run", str(path), "--no-save", "-q", "--no-size-check")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.output.startswith(f"{path}: about 3,000,000,000 contact attempts per")
+
+
+def test_size_estimate_is_an_upper_bound_of_the_contacts(tmp_path: Path) -> None:
+    from shiftsim.analysis.runner import estimate_size, replicate
+
+    sc = load_scenario(SCENARIOS[0].with_name("holiday.yaml"), {"horizon.days": 2})
+    size = estimate_size(sc)
+    metrics, _ = replicate(sc, 0)
+    assert 0.8 * size.contacts <= metrics.n_contacts <= 1.3 * size.contacts
+
+
+def test_running_out_of_memory_is_a_message(tmp_path: Path, monkeypatch) -> None:
+    import shiftsim.analysis.runner as runner
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(runner, "replicate", exhausted)
+    path = write(tmp_path, BASE, "good.yaml")
+    result = invoke("run", str(path), "--no-save", "-q", "-w", "1")
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.output.startswith("out of memory")

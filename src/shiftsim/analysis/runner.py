@@ -388,6 +388,11 @@ def simulate(
     kpis
         ``"all"`` (default), or ``"targets"`` to compute only what
         ``requirements()`` and ``targets()`` need (see :func:`run`).
+
+    Raises
+    ------
+    RunTooLarge
+        When one replication would hold more than :data:`MAX_CONTACTS` contacts.
     """
     changes: dict[str, Any] = {}
     if replications is not None:
@@ -397,5 +402,6 @@ def simulate(
     if changes:
         scenario = scenario.with_(**changes)
     n_workers = max(1, min(workers or default_workers(), scenario.replications))
+    check_size(scenario, n_workers, memory=False)  # a clear error, not numpy's, if it cannot run
     with executor_for(n_workers, scheduler) as executor:
         return run(scenario, progress=progress, executor=executor, kpis=kpis)

@@ -49,9 +49,9 @@ __all__ = [
     "read_yaml",
 ]
 
-MAX_BYTES = 8 * 1024 * 1024
-"""Largest scenario file read (scenarios are kilobytes; fitted ones with long empirical lists
-a few hundred)."""
+MAX_BYTES = 1024 * 1024
+"""Largest scenario file read: scenarios are kilobytes (fitted ones with empirical lists some
+tens), and pure-Python YAML reads a megabyte in seconds."""
 MAX_DEPTH = 40
 """Deepest nesting of mappings and lists (a scenario needs about six levels)."""
 MAX_VALUES = 1_000_000
