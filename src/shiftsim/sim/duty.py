@@ -77,17 +77,17 @@ class Duty:
         self.level_agent = [by_level[p] for p in roster.agent_pool.tolist()]
         self.changes = duty_changes(roster, by_level)
         self.on_change = engine.clock.callbacks(self._change)
-        # Pools staffed by interval: the level asked for, the agents on duty,
-        # the departures owed (when each became due), the agents still busy
-        # after theirs came due (recallable) and the agents off duty.
+        # Pools staffed by interval: the level asked for, the departures owed
+        # (when each came due), the agents due to leave (recallable while still
+        # busy; entries of agents gone since are skipped), the agents off duty
+        # and the agents on duty (in the order they came).
         n_pools = len(by_level)
         self.level = [0] * n_pools
-        self.present = [0] * n_pools
         self.owed: list[deque[float]] = [deque() for _ in range(n_pools)]
         self.owing = engine.owing  # len(owed[p]), read by the engine's hot path
         self.leaving: list[list[int]] = [[] for _ in range(n_pools)]
         self.off: list[list[int]] = [[] for _ in range(n_pools)]
-        self.members: list[dict[int, None]] = [{} for _ in range(n_pools)]  # on duty, in order
+        self.members: list[dict[int, None]] = [{} for _ in range(n_pools)]
         for a in range(n - 1, -1, -1):  # agent 0 of a pool comes on first
             if self.level_agent[a]:
                 self.off[engine.agent_pool[a]].append(a)
@@ -120,10 +120,9 @@ class Duty:
         (after clearing a closed channel's queue, if the pool does: it may have a
         caller in hand again by the time the level rises, and be recalled)."""
         self.on_duty[a] = False
-        self.present[p] -= 1
         del self.members[p][a]
         self.due_off[a] = since
-        self.leaving[p].append(a)  # entries of agents gone since are skipped when reached
+        self.leaving[p].append(a)
 
     def finish(self) -> tuple[np.ndarray, Roster | None]:
         """At the end of the run: ``duty_leave`` per duty interval, and the roster as
@@ -193,7 +192,7 @@ class Duty:
         engine = self.engine
         on_duty, load = self.on_duty, self.load
         owed = self.owed[p]
-        more = level - (self.present[p] - len(owed))
+        more = level - (len(self.members[p]) - len(owed))
         if more < 0:
             idle, entries = engine.pools[p].idle, engine.idle_entries
             while more and idle:
@@ -202,7 +201,6 @@ class Duty:
                 if entries[a] or not on_duty[a] or load[a]:
                     continue  # a stale entry
                 on_duty[a] = False
-                self.present[p] -= 1
                 del self.members[p][a]
                 self.worked.append((a, self.came[a], now, now))
                 self.off[p].append(a)
@@ -235,7 +233,6 @@ class Duty:
             if on_duty[a] or not load[a]:
                 continue  # came back already, or gone
             on_duty[a] = True
-            self.present[p] += 1
             self.members[p][a] = None
             self._back(a, self.due_off[a], now)
             more -= 1
@@ -244,7 +241,6 @@ class Duty:
         for _ in range(more):
             a = off.pop()
             on_duty[a] = True
-            self.present[p] += 1
             self.members[p][a] = None
             self.came[a] = now
             engine._agent_free(a, now)
