@@ -217,7 +217,7 @@ def test_usage_errors_are_bad_input_and_help_is_no_error() -> None:
 
 
 def test_plans_are_parsed_from_one_line() -> None:
-    from shiftsim.cli import _plan
+    from shiftsim.cli.compare import _plan
 
     assert _plan("night+4: pools.frontline.shifts.night.headcount=10") == (
         "night+4",
@@ -252,7 +252,7 @@ def test_compare_rejects_bad_plans_before_running(args: list[str], expected: str
 
 
 def test_volume_scales_per_day_of_every_channel_or_one() -> None:
-    from shiftsim.cli import _scaled, _volume_factors
+    from shiftsim.cli._common import _scaled, _volume_factors
 
     sc = load_scenario(MINIMAL.parent / "holiday.yaml")
     both = _scaled(sc, _volume_factors(("1.5", "chat=0.5"), "x"), "x")
