@@ -23,6 +23,18 @@ from shiftsim.sim.randomness import Source, stream  # noqa: E402
 from shiftsim.sim.replication import engine_rules  # noqa: E402
 from shiftsim.sim.roster import build_roster  # noqa: E402
 
+# The longest test files, longest first: handed out first so that the two
+# workers of `pytest -n auto --dist loadfile` (pyproject.toml) finish together
+# instead of one starting the notebooks when the other is done.
+LONGEST_FIRST = ("test_notebooks.py", "test_readme.py", "test_interrupts.py", "test_fuzz.py",
+                 "test_validation.py", "test_staffing.py", "test_htmlreport.py")  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: file order kept
+
+
 BASE: dict[str, Any] = {
     "horizon": {"start": "2026-03-02", "days": 3},
     "replications": 1,

@@ -54,6 +54,11 @@ targets:
 """
 
 
+# Tests of the full report of the small center (its run and report take about
+# 15 s): in the full suite; the quick loop checks reports on TINY.
+full_report = pytest.mark.slow
+
+
 def invoke(*args: str | Path) -> Result:
     return CliRunner().invoke(main, [str(a) for a in args])
 
@@ -100,12 +105,14 @@ def pct(x: float) -> str:
     return f"{100 * x:.1f}"
 
 
+@full_report
 def test_run_report_writes_both_files_atomically(folder: Path) -> None:
     assert (folder / "report.html").is_file()
     assert (folder / "summary.md").is_file()
     assert not [p.name for p in folder.iterdir() if ".tmp-" in p.name]
 
 
+@full_report
 def test_report_saves_charts_as_png_and_svg(folder: Path) -> None:
     charts = folder / "charts"
     png = sorted(p.stem for p in charts.glob("*.png"))
@@ -116,6 +123,7 @@ def test_report_saves_charts_as_png_and_svg(folder: Path) -> None:
     assert not [p.name for p in charts.iterdir() if ".tmp-" in p.name]
 
 
+@full_report
 def test_failing_targets_charts_are_saved_for_slides(folder: Path) -> None:
     targets = pd.read_csv(folder / "targets.csv")
     failing = targets[targets["verdict"].isin(["missed", "at risk"])]["target"]
@@ -179,6 +187,7 @@ def test_sweep_chart_names_the_parameter_and_keeps_the_legend_off_the_data() -> 
     assert box.x0 >= 1.0  # beside the axes, on no line
 
 
+@full_report
 def test_targets_table_matches_targets_csv(folder: Path, page: str) -> None:
     targets = pd.read_csv(folder / "targets.csv")
     assert len(targets) == 4
@@ -196,6 +205,7 @@ def test_targets_table_matches_targets_csv(folder: Path, page: str) -> None:
         assert worst in row
 
 
+@full_report
 def test_period_table_matches_requirements_csv(folder: Path, page: str) -> None:
     req = pd.read_csv(folder / "requirements.csv")
     periods = list(load_scenario(SMALL).reporting.periods)
@@ -210,6 +220,7 @@ def test_period_table_matches_requirements_csv(folder: Path, page: str) -> None:
             assert f"<small>{r['verdict']}</small>" in cell
 
 
+@full_report
 def test_findings_come_first_and_say_what_fails(folder: Path, page: str) -> None:
     targets = pd.read_csv(folder / "targets.csv")
     failing = targets[targets["verdict"].isin(["missed", "at risk"])]
@@ -226,6 +237,7 @@ def test_findings_come_first_and_say_what_fails(folder: Path, page: str) -> None
         assert f"**{label}**:" in summary
 
 
+@full_report
 def test_summary_matches_targets_csv(folder: Path) -> None:
     summary = (folder / "summary.md").read_text(encoding="utf-8")
     targets = pd.read_csv(folder / "targets.csv")
@@ -238,6 +250,7 @@ def test_summary_matches_targets_csv(folder: Path) -> None:
         assert f"| {t['status']} |" in line
 
 
+@full_report
 def test_report_is_self_contained(page: str) -> None:
     assert not re.search(r"https?://", page)
     assert "<script" not in page and "<link" not in page and "url(" not in page
@@ -247,6 +260,7 @@ def test_report_is_self_contained(page: str) -> None:
     assert page.count("<img ") == len(sources)
 
 
+@full_report
 def test_report_contents(folder: Path, page: str) -> None:
     sc = load_scenario(SMALL)
     for text in ("Plan summary", "COMPLETE", "Response targets", "Channels", "Shifts",
@@ -269,6 +283,7 @@ SECTIONS = [
 ]  # fmt: skip
 
 
+@full_report
 def test_report_sections_in_reading_order(page: str) -> None:
     assert re.findall(r"<h2>([^<]*)</h2>", page) == [html.escape(s) for s in SECTIONS]
     assumptions = page.split("<h2>Key assumptions</h2>", 1)[1]
@@ -306,6 +321,7 @@ def test_table_cells_are_escaped_and_classed() -> None:
     assert '<td class="num bad"><b>12.5%</b><br><small>likely missed</small></td>' in markup
 
 
+@full_report
 def test_one_percent_rule_in_every_table(folder: Path, page: str) -> None:
     """The report, the summary and the CSVs agree through the one formatter."""
     targets = pd.read_csv(folder / "targets.csv")
@@ -373,6 +389,7 @@ def test_report_command_rejects_what_is_not_a_results_folder(tmp_path: Path) -> 
         assert result.output == f"{bad} is not a shiftsim results folder (no metadata.json)\n"
 
 
+@full_report
 def test_unreadable_folder_is_an_output_error(folder: Path, tmp_path: Path) -> None:
     broken = tmp_path / "broken"
     broken.mkdir()
@@ -431,7 +448,7 @@ def console_messages(stderr: str) -> list[str]:
 
 @browser
 @pytest.mark.browser
-@pytest.mark.slow  # starts Chromium; test_report_is_self_contained checks the page quickly
+@pytest.mark.slow  # starts Chromium; test_report_is_self_contained checks the page without it
 def test_browser_screenshot_is_not_blank(folder: Path, tmp_path: Path) -> None:
     shot = tmp_path / "report.png"
     url = (folder / "report.html").resolve().as_uri()
@@ -451,7 +468,7 @@ def test_browser_screenshot_is_not_blank(folder: Path, tmp_path: Path) -> None:
 
 @browser
 @pytest.mark.browser
-@pytest.mark.slow  # starts Chromium; test_report_is_self_contained checks the page quickly
+@pytest.mark.slow  # starts Chromium; test_report_is_self_contained checks the page without it
 def test_browser_renders_every_image_without_console_errors(
     folder: Path, page: str, tmp_path: Path
 ) -> None:
