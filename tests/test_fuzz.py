@@ -4,7 +4,7 @@ Hypothesis mutates the shipped scenarios (see tests/fuzzing.py): nasty values,
 broken YAML, other encodings, flipped and cut bytes. ``validate`` runs in
 this process through click's CliRunner (a thousand files in the slow tier);
 files that validate are run for a day, and a few of them as real processes.
-``scripts/fuzz_corpus.py`` does the same for a corpus run as real processes.
+``tests/fuzz_corpus.py`` does the same for a corpus run as real processes.
 """
 
 from __future__ import annotations

@@ -172,6 +172,19 @@ def test_atomic_blocks_hold_even_the_second_ctrl_c() -> None:
     assert done == ["renamed"]
 
 
+
+def test_a_ctrl_c_after_the_command_ended_is_ignored(small) -> None:
+    """Once the console script's command is over, Ctrl-C is ignored: Python resets its own
+    handlers to the default at shutdown, and a Ctrl-C then killed the finished run (-2)."""
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        with pytest.raises(SystemExit) as exited:
+            main(["validate", str(small)])  # the console script's entry: main.__call__
+        assert exited.value.code == 0
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)
+
 # -- real processes at random moments (slow) -------------------------------------------------
 
 SLOW = SMALL.replace("days: 1", "days: 2").replace("replications: 3", "replications: 6")
