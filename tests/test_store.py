@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pydantic
 import pytest
 import yaml
 from click.testing import CliRunner, Result
@@ -497,3 +498,28 @@ def test_report_rebuilds_deleted_tables_and_says_so(small_folder: Path, tmp_path
     )
     pd.testing.assert_frame_equal(pd.read_csv(out / "targets.csv"), before)
     assert (out / "intervals.csv").exists() and (out / "report.html").exists()
+
+
+def test_the_scenario_hash_ignores_keys_left_at_their_defaults() -> None:
+    """A key a later version adds, at a default that simulates as before, keeps old folders
+    readable and resumable; any value that changes the run changes the hash."""
+    from shiftsim.outputs.store import scenario_hash
+
+    base = {
+        "horizon": {"start": "2026-03-02", "days": 2},
+        "channels": {"phone": {"kind": "voice", "volume": {"per_day": 100},
+                               "handle_time": {"dist": "exponential", "mean": "5min"}}},
+        "pools": {"agents": {"channels": ["phone"], "shifts": {"day": {"headcount": 3}}}},
+    }
+    plain = scenario_hash(parse_scenario(base))
+    spelled = json.loads(json.dumps(base))
+    spelled["channels"]["phone"]["concurrency"] = 1  # its default, written out
+    spelled["pools"]["agents"]["shrinkage"] = 0.0
+    assert scenario_hash(parse_scenario(spelled)) == plain
+    assert scenario_hash(parse_scenario(base | {"replications": 7})) == plain  # extendable
+    # A later version's schema: one more key, at a default.
+    later = pydantic.create_model("Later", __base__=Scenario, later_key=(int, 0))
+    assert scenario_hash(later.model_validate(base)) == plain
+    other = json.loads(json.dumps(base))
+    other["pools"]["agents"]["shifts"]["day"]["headcount"] = 4
+    assert scenario_hash(parse_scenario(other)) != plain

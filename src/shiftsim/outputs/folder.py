@@ -37,8 +37,16 @@ class OutputError(Exception):
 
 
 def scenario_hash(scenario: Scenario) -> str:
-    """Hash of the resolved scenario, without ``replications`` (so a run can be extended)."""
-    data = scenario.to_dict()
+    """Hash of the resolved scenario, without ``replications`` (so a run can be extended).
+
+    Values left at their defaults are not hashed, so a later version of shiftsim that
+    adds a key (at a default that simulates as before) still recognises the folder.
+    """
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    data["targets"] = [
+        t.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        for t in scenario.resolved_targets
+    ]
     data.pop("replications", None)
     text = json.dumps(data, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
