@@ -9,7 +9,7 @@ names the file on every error line, ends within the time limit and stays
 under the memory limit (its address space is capped, as ``ulimit -v`` does,
 and its peak resident memory is measured)::
 
-    .venv/bin/python scripts/fuzz_corpus.py --files 1000 --jobs 2
+    .venv/bin/python tests/fuzz_corpus.py --files 1000 --jobs 2
 
 Prints a summary and writes it as JSON (``--summary``); exit code 1 if any
 process failed. The corpus is written to ``--corpus`` (kept for inspection).
@@ -30,7 +30,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fuzzing import SHIPPED, apply, gentle_ops, random_ops  # noqa: E402
 
 MEMORY_LIMIT = 4 * 2**30

@@ -99,6 +99,86 @@ def test_fit_recovers_a_known_center(tmp_path: Path) -> None:
     assert "first attempts/day" in text and "by work conservation" in text
 
 
+# Fridays close at 15:00; handle time is longer by day than in the evening; urgent
+# callers are twice as patient as the others.
+FRIDAY = [0.0] * 7 + [150.0] * 8 + [0.0] * 9
+LEVELS = [0] * 7 + [DAY_AGENTS] * 8 + [EVENING_AGENTS] * 8 + [0]
+
+
+def _varying_center() -> dict:
+    exp = {"dist": "exponential"}
+    return dict(
+        horizon={"start": "2026-03-02", "days": 21},
+        channels={"phone": {
+            "kind": "voice",
+            "volume": {"per_day": 2000, "hourly_profile": PROFILE, "profiles": {"fri": FRIDAY},
+                       "weekday_factors": {"fri": 0.6}, "daily_cv": 0},
+            "handle_time": {**exp, "mean": "5min"},
+            "handle_time_by": {"hour": {"07:00": {**exp, "mean": "6min"},
+                                        "15:00": {**exp, "mean": "3min"}}},
+            "patience": {**exp, "mean": "2min"},
+            "patience_by": {"priority": {"urgent": {**exp, "mean": "4min"}}},
+            "priorities": {"urgent": 0.4, "general": 0.6},
+        }},
+        pools={"agents": {"channels": ["phone"], "staffing": {
+            "levels": LEVELS, "weekdays": {"fri": LEVELS[:15] + [0] * 9}}}},
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+@needs_interval_staffing
+def test_fit_recovers_day_types_handle_bands_and_patience_by_priority(tmp_path: Path) -> None:
+    sc = scenario_from(**_varying_center())
+    path = tmp_path / "log.csv"
+    to_log(run_replication(sc, 3), sc).to_csv(path, index=False)
+    fit = fit_logs(read_logs([path]))
+    # One channel; Friday's shape as a profile of its own, its level as a weekday factor.
+    phone = fit.scenario.channels["phone"]
+    assert list(fit.scenario.channels) == ["phone"] and list(phone.volume.profiles) == ["fri"]
+    fri = np.array(phone.volume.profiles["fri"])
+    assert fri[15:].sum() == 0 and fri[7:15].min() > 0
+    assert phone.volume.weekday_factors["fri"] == pytest.approx(0.6, abs=0.05)
+    # Handle time: bands that never straddle 15:00, each holding its true mean.
+    bands = fit.handle_bands["phone"]
+    assert 2 <= len(bands) <= 6
+    for b in bands:
+        busy = [h for h in range(b.start, b.end) if 7 <= h < 23]
+        truth = {h < 15 for h in busy}
+        assert len(truth) == 1, (b.start, b.end)
+        mean = 360.0 if truth.pop() else 180.0
+        half = (b.mean_high - b.mean_low) / 2
+        assert abs(b.mean - mean) < 1.6 * half  # 3 standard errors
+    means = phone.handle_means()
+    assert means[10] == pytest.approx(360, rel=0.06) and means[20] == pytest.approx(180, rel=0.06)
+    # Patience per priority: each 95% interval holds its true mean.
+    by = fit.patience_by["phone"]
+    assert by["urgent"].mean_low < 240 < by["urgent"].mean_high
+    assert by["general"].mean_low < 120 < by["general"].mean_high
+    assert phone.patience_by is not None
+    assert set(phone.patience_by.priority) == {"urgent", "general"}
+    # The written file loads back as the same scenario.
+    again = load_scenario(fit.write(tmp_path / "fitted.yaml"))
+    assert again.channels == fit.scenario.channels
+    text = (tmp_path / "fitted.yaml").read_text()
+    assert "handle_time_by:\n      hour:\n        '00:00': {dist: " in text  # clock keys quoted
+
+
+def test_handle_bands_only_where_the_hours_differ() -> None:
+    from shiftsim.logs.behaviour import handle_bands
+
+    rng = np.random.default_rng(3)
+    hour = rng.integers(8, 20, 30_000)
+    flat = rng.exponential(200.0, hour.size)
+    assert handle_bands(hour, flat, fit_duration(flat)) == []
+    stepped = flat * np.where(hour < 14, 1.3, 0.8)
+    bands = handle_bands(hour, stepped, fit_duration(stepped))
+    assert [(b.start, b.end) for b in bands] == [(0, 14), (14, 24)]
+    assert bands[0].mean_low < 260 < bands[0].mean_high
+    assert bands[1].mean_low < 160 < bands[1].mean_high
+    # Each band keeps the channel's shape, at its own sample mean.
+    assert bands[1].spec["dist"] == fit_duration(stepped).spec["dist"]
+
+
 def test_annotated_yaml_round_trips() -> None:
     import datetime as dt
 
@@ -183,10 +263,16 @@ def test_bank_january_fit(tmp_path: Path) -> None:
     ])  # fmt: skip
     assert result.exit_code == 0, result.output
     sc = load_scenario(out)
-    assert set(sc.channels) == {"phone", "phone_fri", "phone_sat"}  # day types
+    assert set(sc.channels) == {"phone"}
     phone = sc.channels["phone"]
+    assert set(phone.volume.profiles) == {"fri", "sat"}  # day types: early close, evening only
+    assert phone.volume.profiles["fri"][16] == 0 and phone.volume.profiles["sat"][10] == 0
     assert phone.handle_time.mean == pytest.approx(183.3, abs=0.1)  # the sample mean
-    assert phone.volume.weekday_factors["fri"] == 0.0
+    means = phone.handle_means()  # by hour band: about 200 s by day, 150 s at 16-17 h
+    assert max(means[9:16]) > 190 and min(means[16:18]) < 165
+    assert phone.patience_by is not None  # priority callers wait about twice as long
+    by = phone.patience_by.priority
+    assert by["urgent"].mean > 1.8 * by["general"].mean
     assert 0.01 < phone.bot.containment < 0.1
     text = out.read_text()
     assert "Technion" in text and "PHANTOM" in text

@@ -14,7 +14,17 @@ Definitions (also in the README):
 * **Resolution** is per customer: the clock starts at the first attempt and
   stops when the bot resolves it, the agent finishes (not escalated), or the
   front line closes the escalated case. A customer who gave up and never came
-  back misses. ``simple`` cases need no escalation, ``complex`` ones do.
+  back misses. ``simple`` cases need no escalation, ``complex`` ones do (by
+  the customer's first contact). With repeat contacts the clock runs to the
+  resolution of the customer's *last* contact: a problem that came back was
+  not resolved by the first one (and one that comes back after the end of the
+  run is unresolved).
+* **Repeat contacts** (``channels.NAME.repeat``): a contact is a customer's
+  first attempt or a repeat contact (attempt 1 of a later contact; retries are
+  attempts, not contacts). *Repeat share*: repeat contacts / contacts arriving
+  on the channel. *First-contact resolution*: of the customers whose first
+  contact arrived on the channel in the horizon and was resolved, the share
+  who never came back.
 * The **service level** of a target on a day is met / eligible contacts of that
   day; a day *meets* the target when its service level reaches the goal
   (:func:`meets`, the one place that rule is written).
@@ -115,6 +125,10 @@ class ReplicationMetrics:
     check_eligible: np.ndarray  # [channel, hour of day]
     check_met: np.ndarray  # [channel, hour of day]
     kpis: str = "all"  # what was computed (see KPIS)
+    # [4, channel]: contacts (first attempts and repeat contacts), repeat
+    # contacts, customers whose first contact was resolved, of them those who
+    # never came back. None in results written before repeat contacts.
+    repeat_counts: np.ndarray | None = None
 
 
 def target_outcomes(
@@ -154,7 +168,12 @@ def target_outcomes(
             sel &= c.department >= 0
         response = np.full(len(c), np.inf)
         resolved = np.where(np.isnan(log.resolved), np.inf, log.resolved)
-        np.minimum.at(response, log.customer, resolved)
+        rows = slice(None)
+        if log.repeat.any():  # the problem is resolved when the last contact is
+            last = np.zeros(len(c), dtype=np.int8)
+            np.maximum.at(last, log.customer, log.repeat)
+            rows = log.repeat == last[log.customer]
+        np.minimum.at(response, log.customer[rows], resolved[rows])
     sel &= (arrival >= cal.report_start) & (arrival < cal.report_end)
     idx = np.flatnonzero(sel)
     due = deadlines(target, arrival[idx])
@@ -331,14 +350,16 @@ def measure(rep: Replication, scenario: Scenario, kpis: str = "all") -> Replicat
     waited = np.where(dept_answered, dept_delay, cal.end - log.handled)
     late = escalated & (waited > respond_within[log.department])
 
-    # Agent time: handling and closing, weighted by the share of an agent a contact takes.
+    # Agent time: handling (with its after-call work) and closing, weighted by
+    # the share of an agent a contact takes.
     weight = np.array([1.0 / c.concurrency for c in scenario.channels.values()])
+    work_end = log.handled + np.nan_to_num(log.wrap_up.astype(np.float64))
     n_shifts = len(roster.shift_names)
     busy = np.zeros(n_shifts)
     edges = t0 + step * np.arange(n_iv + 1)
     iv_busy = np.zeros((n_iv, n_shifts))
     for start, stop, agent in (
-        (log.answered, log.handled, log.agent),
+        (log.answered, work_end, log.agent),
         (log.closing_start, log.resolved, log.closing_agent),
     ):
         m = agent >= 0
@@ -389,7 +410,8 @@ def measure(rep: Replication, scenario: Scenario, kpis: str = "all") -> Replicat
             check_eligible[j] = np.bincount(hour, minlength=24)
             check_met[j] = np.bincount(hour[ok], minlength=24)
 
-    first = log.attempt == 1
+    contact = log.attempt == 1
+    first = contact & (log.repeat == 0)
     bot_used = ~np.isnan(log.bot_end)
     day_of = bins(log.arrival, DAY, days)
     return ReplicationMetrics(
@@ -428,7 +450,29 @@ def measure(rep: Replication, scenario: Scenario, kpis: str = "all") -> Replicat
         iv_backlog=iv_backlog,
         check_eligible=check_eligible,
         check_met=check_met,
+        repeat_counts=np.stack(
+            [
+                per_channel(contact),
+                per_channel(contact & (log.repeat > 0)),
+                *_first_contact_resolution(rep, nch),
+            ]
+        ),  # fmt: skip
     )
+
+
+def _first_contact_resolution(rep: Replication, nch: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per channel of the first contact, customers (arrived in the horizon) whose
+    first contact was resolved, and of them those who never came back."""
+    log, c, cal = rep.result.log, rep.contacts, rep.calendar
+    first = log.repeat == 0
+    resolved = np.zeros(len(c), dtype=bool)
+    resolved[log.customer[first & ~np.isnan(log.resolved)]] = True
+    back = np.zeros(len(c), dtype=bool)
+    back[log.customer[~first]] = True
+    resolved &= (c.arrival >= cal.report_start) & (c.arrival < cal.report_end)
+    ch = c.channel.astype(np.int64)
+    return (np.bincount(ch[resolved], minlength=nch).astype(float),
+            np.bincount(ch[resolved & ~back], minlength=nch).astype(float))  # fmt: skip
 
 
 def _time_in_bins(

@@ -277,7 +277,9 @@ class RunResult:
         Each KPI is three columns: its mean over replications and the 95%
         interval, ``_low`` and ``_high`` (``offered_per_rep``,
         ``containment``, ``abandonment``, ``asa_s``, ``escalation_share``,
-        ``dept_delay_s``, ``dept_late_share``). ASA is NaN for async channels.
+        ``dept_delay_s``, ``dept_late_share``, ``repeat_share``,
+        ``first_contact_resolution``). ASA is NaN for async channels; the last
+        two are NaN in results written before repeat contacts were simulated.
         """
         rows: list[dict[str, Any]] = []
         s = {n: self._stack(n) for n in (
@@ -285,8 +287,14 @@ class RunResult:
             "abandoned", "wait_sum", "escalated", "dept_late", "dept_delay_sum", "dept_answered",
         )}  # fmt: skip
         nan = Estimate(np.nan, np.nan, np.nan, 0)
+        counts = [m.repeat_counts for m in self.metrics if m.repeat_counts is not None]
+        repeats = np.stack(counts) if counts and len(counts) == len(self.metrics) else None
         for j, name in enumerate(self.scenario.channels):
             col = {k: v[:, j] for k, v in s.items()}
+            share, fcr = nan, nan
+            if repeats is not None:
+                share = _clip01(ratio_ci(repeats[:, 1, j], repeats[:, 0, j]))
+                fcr = _clip01(ratio_ci(repeats[:, 3, j], repeats[:, 2, j]))
             asa = ratio_ci(col["wait_sum"], col["answered"])
             rows.append(
                 {
@@ -306,6 +314,8 @@ class RunResult:
                     **_columns(
                         "dept_late_share", _clip01(ratio_ci(col["dept_late"], col["escalated"]))
                     ),
+                    **_columns("repeat_share", share),
+                    **_columns("first_contact_resolution", fcr),
                 }
             )
         return pd.DataFrame(rows)

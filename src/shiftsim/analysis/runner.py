@@ -100,6 +100,9 @@ def estimate_size(scenario: Scenario) -> RunSize:
         attempts = ch.retry.max_attempts if ch.retry is not None else 1
         # 1 + share + share**2 + ...: a retry per hang-up, as if everyone hung up.
         per_customer = sum(share**k for k in range(attempts))
+        if ch.repeat is not None:  # and 1 + r + r**2 ... contacts per problem
+            r = max([ch.repeat.share, *ch.repeat.by_priority.values()])
+            per_customer *= sum(r**k for k in range(ch.repeat.max_contacts))
         contacts += float(expected_hourly(name, scenario, cal).sum()) * per_customer
     days = cal.arrival_days + cal.drain_days
     agents = sum(_headcount(pool) for pool in scenario.pools.values())

@@ -38,7 +38,11 @@ def _block(path: str, value: Any) -> bool:
     if head in ("horizon", "reporting"):
         return len(parts) == 1
     if head == "channels":
-        return len(parts) <= 2 or (len(parts) == 3 and parts[2] == "volume")
+        nested = {"volume": ("profiles",), "handle_time_by": ("hour", "priority"),
+                  "patience_by": ("priority",)}  # fmt: skip
+        if len(parts) <= 2 or (len(parts) == 3 and parts[2] in nested):
+            return True
+        return len(parts) == 4 and parts[3] in nested.get(parts[2], ())
     if head == "pools":
         return len(parts) <= 3 or (len(parts) == 4 and parts[3] == "weekdays")
     return len(parts) == 1 and head != "staffing"
@@ -52,8 +56,10 @@ def _comment_lines(text: str, indent: str) -> list[str]:
 def _emit(node: dict[str, Any], path: str, depth: int, comments: dict[str, str]) -> list[str]:
     indent = "  " * depth
     lines: list[str] = []
-    for key, value in node.items():
-        here = f"{path}.{key}" if path else str(key)
+    for name, value in node.items():
+        here = f"{path}.{name}" if path else str(name)
+        # Clock times quoted, as scenario files write them; other keys where YAML needs it.
+        key = f"'{name}'" if isinstance(name, str) and ":" in name else _flow(name)
         note = comments.get(here, "")
         above = note if len(note) > _INLINE else ""
         inline = f"  # {note}" if note and not above else ""

@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -231,7 +232,8 @@ def _erlang_a_days(fit: FitResult, lc: str, within: float) -> dict[str, np.ndarr
     Per 15-minute staffing interval: arrivals to the agents (the fitted volume
     after the bot's containment, plus retries: the first-attempt rate divided by
     ``1 - share x abandonment``, solved by a few fixed-point steps), the fitted
-    handle and patience means, and the interval's agents. The target time is
+    handle mean of the hour (its band) and abandonment rate (over the priority
+    mix), and the interval's agents. The target time is
     shortened by the mean bot session (its clock starts at arrival).
     """
     sc = fit.scenario
@@ -246,8 +248,8 @@ def _erlang_a_days(fit: FitResult, lc: str, within: float) -> dict[str, np.ndarr
     if bot is not None:
         lam = lam * (1 - bot.containment)
     session = bot.session_time.mean if bot is not None else 0.0
-    mu = 1.0 / first.handle_time.mean
-    theta = 1.0 / first.patience.mean if first.patience is not None else 0.0
+    mu_by_hour = 1.0 / np.asarray(first.handle_means())  # handle_time_by's bands
+    theta = _abandon_rate(first)
     share = first.retry.share if first.retry is not None else 0.0
     t = max(within - session, 0.0)
     per_hour = int(3600 / STAFFING_STEP)
@@ -258,7 +260,7 @@ def _erlang_a_days(fit: FitResult, lc: str, within: float) -> dict[str, np.ndarr
                 by_day[w] = fit.levels[c.volume.label].reshape(24, per_hour)
     out = {k: np.full((n_days, 24), np.nan) for k in ("abandonment", "service_level", "asa_s")}
     out["weight"] = lam.copy()
-    cache: dict[tuple[int, float], tuple[float, float, float]] = {}
+    cache: dict[tuple[int, float, float], tuple[float, float, float]] = {}
     for d in range(n_days):
         day: dt.date = cal.date(cal.warmup_days + d)
         lv = by_day[day.weekday()]
@@ -266,6 +268,7 @@ def _erlang_a_days(fit: FitResult, lc: str, within: float) -> dict[str, np.ndarr
             rate = lam[d, h] / 3600.0
             if rate <= 0:
                 continue
+            mu = float(mu_by_hour[h])
             vals = [_erlang(int(n), rate, mu, theta, share, t, cache) for n in lv[h]]
             out["abandonment"][d, h] = float(np.mean([v[0] for v in vals]))
             out["service_level"][d, h] = float(np.mean([v[1] for v in vals]))
@@ -273,11 +276,21 @@ def _erlang_a_days(fit: FitResult, lc: str, within: float) -> dict[str, np.ndarr
     return out
 
 
+def _abandon_rate(channel: Any) -> float:
+    """Erlang A's one abandonment rate: the priority mix's mean rate (``patience_by``)."""
+    by = channel.patience_by
+    rates = {}
+    for p, share in channel.priorities.items():
+        dist = by.priority.get(p, channel.patience) if by is not None else channel.patience
+        rates[p] = share * (1.0 / dist.mean if dist is not None else 0.0)
+    return float(sum(rates.values()) / max(sum(channel.priorities.values()), 1e-12))
+
+
 def _erlang(
     n: int, rate: float, mu: float, theta: float, share: float, t: float,
-    cache: dict[tuple[int, float], tuple[float, float, float]],
+    cache: dict[tuple[int, float, float], tuple[float, float, float]],
 ) -> tuple[float, float, float]:  # fmt: skip
-    key = (n, round(rate, 9))
+    key = (n, round(rate, 9), mu)
     if key in cache:
         return cache[key]
     if n <= 0:

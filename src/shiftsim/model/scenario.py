@@ -24,20 +24,24 @@ from pydantic import (
 
 from shiftsim.model.distributions import Constant, Distribution, Duration, Exponential
 from shiftsim.model.durations import DAY, HOUR, MINUTE, format_duration, parse_clock
-from shiftsim.model.names import PRIORITIES, Priority, Weekday
+from shiftsim.model.names import PRIORITIES, Priority, Weekday, weekday_group
 from shiftsim.model.problems import Problem
 from shiftsim.model.values import check_plain
 
 __all__ = [
     "PRIORITIES",
     "Bot",
+    "ByCase",
+    "ByCustomer",
     "Channel",
     "Department",
     "Escalation",
     "Event",
+    "Forecast",
     "Horizon",
     "IntervalStaffing",
     "Pool",
+    "Repeat",
     "Reporting",
     "Retry",
     "Rotation",
@@ -106,21 +110,42 @@ class Horizon(_Model):
         return int(self.warmup // DAY)
 
 
+def _profile(v: tuple[float, ...]) -> tuple[float, ...]:
+    if len(v) != 24:
+        raise ValueError(f"needs exactly 24 hourly values (got {len(v)})")
+    if min(v) < 0 or not 0 < sum(v) < math.inf:
+        raise ValueError(f"values must be >= 0 with a positive sum (got {list(v)})")
+    return v
+
+
+Profile = Annotated[tuple[float, ...], AfterValidator(_profile)]
+"""24 relative volumes, one per clock hour; a zero is a closed hour."""
+
+
 class Volume(_Model):
-    """How many contacts arrive: a daily volume shaped by hour and weekday."""
+    """How many contacts arrive: a daily volume shaped by hour and weekday.
+
+    ``hourly_profile`` shapes every day; ``profiles`` gives other shapes (and
+    so other closed hours) to some weekdays, keyed by a day type: a weekday
+    (``fri``), a range (``sat-sun``, ``sun-thu``) or a list (``'mon,wed'``).
+    The day's total is ``per_day`` times its weekday factor either way.
+    """
 
     per_day: float = Field(gt=0, le=10_000_000)  # contacts per day: more is a typing mistake
-    hourly_profile: tuple[float, ...] = TYPICAL_PROFILE
+    hourly_profile: Profile = TYPICAL_PROFILE
+    profiles: dict[str, Profile] = {}
     weekday_factors: dict[Weekday, float] = {}
     daily_cv: float = Field(default=0.1, ge=0, le=2)
 
-    @field_validator("hourly_profile")
+    @field_validator("profiles")
     @classmethod
-    def _profile(cls, v: tuple[float, ...]) -> tuple[float, ...]:
-        if len(v) != 24:
-            raise ValueError(f"needs exactly 24 hourly values (got {len(v)})")
-        if min(v) < 0 or not 0 < sum(v) < math.inf:
-            raise ValueError(f"values must be >= 0 with a positive sum (got {list(v)})")
+    def _day_types(cls, v: dict[str, tuple[float, ...]]) -> dict[str, tuple[float, ...]]:
+        seen: dict[str, str] = {}
+        for key in v:
+            for day in weekday_group(key):
+                if day in seen:
+                    raise ValueError(f"{day} has two profiles ({seen[day]!r} and {key!r})")
+                seen[day] = key
         return v
 
     @field_validator("weekday_factors")
@@ -131,6 +156,18 @@ class Volume(_Model):
                 raise ValueError(f"factor for {day} must be >= 0 (got {factor})")
         return v
 
+    def profile_for(self, weekday: str) -> tuple[float, ...]:
+        """The hourly profile of a weekday (``'mon'`` ... ``'sun'``)."""
+        for key, profile in self.profiles.items():
+            if weekday in weekday_group(key):
+                return profile
+        return self.hourly_profile
+
+    @property
+    def has_closed_hours(self) -> bool:
+        """Whether some hour of some day type expects no contact (a zero in a profile)."""
+        return any(0 in p for p in (self.hourly_profile, *self.profiles.values()))
+
 
 class Retry(_Model):
     """Customers who hang up and try again later, as new attempts."""
@@ -138,6 +175,25 @@ class Retry(_Model):
     share: float = Field(ge=0, le=1)
     delay: Distribution = Exponential(dist="exponential", mean="15min")
     max_attempts: int = Field(default=3, ge=1, le=20)
+
+
+class Repeat(_Model):
+    """Resolved contacts whose problem comes back: a new contact of the same customer.
+
+    A share of the contacts this channel resolves (by their priority) come
+    back after ``delay`` on ``channel`` (this one by default), as a fresh
+    contact (through the bot again if that channel has one); a customer makes
+    at most ``max_contacts`` contacts for one problem, the first included.
+    """
+
+    share: float = Field(ge=0, le=1)
+    by_priority: dict[Priority, Annotated[float, Field(ge=0, le=1)]] = {}
+    delay: Distribution = Exponential(dist="exponential", mean="1d")
+    channel: str | None = None
+    max_contacts: int = Field(default=3, ge=2, le=20)
+
+    def share_for(self, priority: Priority) -> float:
+        return self.by_priority.get(priority, self.share)
 
 
 class Bot(_Model):
@@ -162,19 +218,98 @@ class Escalation(_Model):
         return self.by_priority.get(priority, self.share)
 
 
+class ByCustomer(_Model):
+    """Other distributions for some customers (``patience_by``): by priority tier, for VIPs.
+
+    The most specific one applies: a VIP's (``vip``), else the priority's,
+    else the channel's own distribution.
+    """
+
+    priority: dict[Priority, Distribution] = {}
+    vip: Distribution | None = None
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> ByCustomer:
+        if not self.model_fields_set:
+            keys = ", ".join(type(self).model_fields)
+            raise ValueError(f"give at least one of {keys} (got {{}})")
+        return self
+
+    @property
+    def bands(self) -> tuple[tuple[float, Distribution], ...]:
+        """Hour-of-day bands ``(start second, distribution)``: none here."""
+        return ()
+
+
+class ByCase(ByCustomer):
+    """Other handle times (``handle_time_by``) by hour of arrival, priority tier and VIP.
+
+    ``hour`` maps quoted clock times to distributions: each band runs from its
+    time to the next one's (the last to midnight); before the first, the
+    channel's ``handle_time`` applies. Most specific first: VIP, priority, hour band.
+    """
+
+    hour: dict[str, Distribution] = {}
+
+    @field_validator("hour", mode="before")
+    @classmethod
+    def _clock_keys(cls, v: Any) -> Any:
+        # Before pydantic turns the keys into plain text: an unquoted 8:30 keeps
+        # its mark (model.values.Sexagesimal) for parse_clock's hint.
+        if not isinstance(v, dict):
+            return v
+        starts: dict[float, str] = {}
+        for key in v:
+            t = parse_clock(key)
+            if t >= DAY:
+                raise ValueError(f"a band starts before '24:00' (got {key!r})")
+            if t in starts:
+                raise ValueError(
+                    f"two bands start at the same time (got {starts[t]!r} and {key!r})"
+                )
+            starts[t] = key
+        return v
+
+    @property
+    def bands(self) -> tuple[tuple[float, Distribution], ...]:
+        return tuple(sorted(((parse_clock(k), d) for k, d in self.hour.items()),
+                            key=lambda b: b[0]))  # fmt: skip
+
+
 class Channel(_Model):
     """One contact channel with its own arrivals, handling and rules."""
 
     kind: Literal["voice", "chat", "async"]
     volume: Volume
     handle_time: Distribution
+    handle_time_by: ByCase | None = None
     patience: Distribution | None = None
+    patience_by: ByCustomer | None = None
     retry: Retry | None = None
     concurrency: int = Field(default=1, ge=1, le=10)
     priorities: dict[Priority, Annotated[float, Field(ge=0, le=1)]] = {"general": 1.0}
     vip_share: float = Field(default=0.0, ge=0, le=1)
     bot: Bot | None = None
     escalation: Escalation | None = None
+    wrap_up: Distribution | None = None  # after-call work: the agent stays busy, not the customer
+    head_start: dict[Literal["urgent", "important", "general", "vip"], Duration] | None = None
+    repeat: Repeat | None = None
+
+    @field_validator("head_start")
+    @classmethod
+    def _bonuses(cls, v: dict[str, float] | None, info: ValidationInfo) -> dict[str, float] | None:
+        # Routing by time bonus rather than strict priority (sim/routing.py).
+        if v is None:
+            return v
+        if info.data.get("kind") == "async":
+            raise ValueError(
+                "head_start orders waiting customers; async work goes by deadline "
+                "(got kind 'async')"
+            )
+        for key, bonus in v.items():
+            if bonus < 0:
+                raise ValueError(f"the head start of {key} must be >= 0 (got {bonus:g}s)")
+        return v
 
     @field_validator("priorities")
     @classmethod
@@ -194,11 +329,42 @@ class Channel(_Model):
             raise ValueError(f"concurrency applies to chat channels only (got {self.concurrency})")
         if self.kind == "async" and (self.patience is not None or self.retry is not None):
             raise ValueError("async channels have no waiting customer: remove patience and retry")
+        if self.kind == "async" and self.patience_by is not None:
+            raise ValueError("async channels have no waiting customer: remove patience_by")
         return self
 
     @property
     def synchronous(self) -> bool:
         return self.kind != "async"
+
+    def handle_means(self) -> tuple[float, ...]:
+        """Mean handle time of a contact arriving in each clock hour (24 values, seconds).
+
+        Over the channel's priority mix and VIP share, with the hour bands of
+        ``handle_time_by`` weighted by the part of the hour they cover; for
+        analytic figures (Erlang) that need one number per hour.
+        """
+        by = self.handle_time_by
+        if by is None:
+            return (self.handle_time.mean,) * 24
+        bands = by.bands
+        starts = [s for s, _ in bands] + [DAY]
+        out = []
+        for h in range(24):
+            lo, hi = h * HOUR, (h + 1) * HOUR
+            covered = 0.0
+            mean = 0.0
+            for (s, d), e in zip(bands, starts[1:], strict=True):
+                part = max(0.0, min(hi, e) - max(lo, s))
+                covered += part
+                mean += part * d.mean
+            mean = (mean + (HOUR - covered) * self.handle_time.mean) / HOUR
+            shares = {p: x / sum(self.priorities.values()) for p, x in self.priorities.items()}
+            regular = sum(x * (by.priority[p].mean if p in by.priority else mean)
+                          for p, x in shares.items())  # fmt: skip
+            vip = by.vip.mean if by.vip is not None else regular
+            out.append(self.vip_share * vip + (1 - self.vip_share) * regular)
+        return tuple(out)
 
 
 class Department(_Model):
@@ -408,6 +574,7 @@ class Event(_Model):
     factor: float = Field(default=1.0, ge=0)
     channels: dict[str, Annotated[float, Field(ge=0)]] = {}
     label: str = ""
+    hourly_profile: Profile | None = None
 
     @model_validator(mode="after")
     def _range(self) -> Event:
@@ -417,6 +584,12 @@ class Event(_Model):
 
     def factor_for(self, channel: str) -> float:
         return self.channels.get(channel, self.factor)
+
+    def profile_for(self, channel: str) -> tuple[float, ...] | None:
+        """The event's hourly profile for ``channel``: the channels it names, or all."""
+        if self.hourly_profile is None or (self.channels and channel not in self.channels):
+            return None
+        return self.hourly_profile
 
     def covers(self, day: dt.date) -> bool:
         return self.date <= day <= (self.until or self.date)
@@ -537,6 +710,19 @@ class Reporting(_Model):
         return v
 
 
+class Forecast(_Model):
+    """How wrong the volume forecast may be, across channels.
+
+    ``shared_cv``: a day-level busyness factor (gamma, mean 1) common to every
+    channel; each channel's own ``volume.daily_cv`` multiplies it, so a
+    channel's day factor has cv^2 = (1 + shared_cv^2)(1 + daily_cv^2) - 1 and
+    two channels' day factors have covariance shared_cv^2. With no shared
+    factor (the default) ``daily_cv`` alone is the channel's day-level error.
+    """
+
+    shared_cv: float = Field(default=0.0, ge=0, le=2)
+
+
 class Staffing(_Model):
     """How sure a plan must be, and what ``shiftsim staff`` may change.
 
@@ -586,6 +772,7 @@ class Scenario(_Model):
     targets: tuple[Target, ...] | None = None
     reporting: Reporting = Reporting(interval="1h", short_abandon="0s")
     staffing: Staffing = Staffing()
+    forecast: Forecast = Forecast()
 
     @model_validator(mode="after")
     def _references(self) -> Scenario:
@@ -663,6 +850,7 @@ def reference_problems(data: Any) -> list[Problem]:
             served.add(ch)
             if pool.get("takes_vip", True) is not False:
                 vip_served.add(ch)
+    problems += _head_start_problems(data)
     for cname, ch in channels.items():
         ch = mapping(ch)
         if cname not in served:
@@ -676,6 +864,10 @@ def reference_problems(data: Any) -> list[Problem]:
         ):
             problems.append(Problem(path=f"channels.{cname}.vip_share",
                                     message="no pool serving this channel takes VIPs"))  # fmt: skip
+        again = mapping(ch.get("repeat")).get("channel")
+        if isinstance(again, str) and again not in channels:
+            problems.append(Problem(path=f"channels.{cname}.repeat.channel",
+                                    message=f"unknown channel (got {again!r})"))  # fmt: skip
         dept = mapping(ch.get("escalation")).get("department")
         if isinstance(dept, str) and dept not in departments:
             problems.append(Problem(path=f"channels.{cname}.escalation.department",
@@ -709,6 +901,36 @@ def reference_problems(data: Any) -> list[Problem]:
                 problems.append(Problem(path=f"targets.{i}.periods",
                                         message=f"unknown period (got {name!r}); "
                                                 f"reporting.periods has {known}"))  # fmt: skip
+    return problems
+
+
+def _head_start_problems(data: dict[str, Any]) -> list[Problem]:
+    """Pools whose waiting channels mix head-start and strict-priority routing.
+
+    An agent compares the queues it serves by one key; a head start and a
+    strict priority have no common order, so the channels of a pool use one
+    rule or the other.
+    """
+    channels = data.get("channels")
+    channels = channels if isinstance(channels, dict) else {}
+    pools = data.get("pools")
+    problems: list[Problem] = []
+    for pname, pool in (pools if isinstance(pools, dict) else {}).items():
+        names = pool.get("channels") if isinstance(pool, dict) else None
+        waiting = [
+            c for c in (names if isinstance(names, list | tuple) else ())
+            if isinstance(c, str) and isinstance(channels.get(c), dict)
+            and channels[c].get("kind") in ("voice", "chat")
+        ]  # fmt: skip
+        with_bonus = [c for c in waiting if channels[c].get("head_start") is not None]
+        if with_bonus and len(with_bonus) < len(waiting):
+            strict = [c for c in waiting if c not in with_bonus]
+            problems.append(Problem(
+                path=f"pools.{pname}.channels",
+                message="the waiting channels of a pool all use head_start or none "
+                        f"(got head_start on {', '.join(with_bonus)}, "
+                        f"strict priority on {', '.join(strict)})",
+            ))  # fmt: skip
     return problems
 
 
@@ -761,7 +983,7 @@ def _clock_and_durations_to_text(data: dict[str, Any]) -> dict[str, Any]:
                 return [format_duration(v) for v in node]
             return [walk(v, key, parent) for v in node]
         if isinstance(node, float | int) and not isinstance(node, bool):
-            if key in duration_keys and parent != "horizon_start":
+            if parent == "head_start" or (key in duration_keys and parent != "horizon_start"):
                 return format_duration(float(node))
             if key in clock_keys and parent != "horizon":
                 return clock(float(node))

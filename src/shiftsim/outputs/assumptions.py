@@ -95,6 +95,15 @@ def assumptions(sc: Scenario, result: RunResult | None = None) -> Assumptions:
         extra = []
         if ch.kind == "chat":
             extra.append(f"{ch.concurrency} chats per agent")
+        if v.profiles:
+            extra.append(f"own hourly profile on {', '.join(v.profiles)}")
+        for what, cases in (("handle time", ch.handle_time_by), ("patience", ch.patience_by)):
+            if cases is None:
+                continue
+            told = [f"from {clock(s)} {_dist(d)}" for s, d in cases.bands]
+            told += [f"{p} {_dist(d)}" for p, d in cases.priority.items()]
+            told += [f"VIP {_dist(cases.vip)}"] if cases.vip is not None else []
+            extra.append(f"{what} by case: {', '.join(told)}")
         if ch.retry is not None:
             extra.append(
                 f"{percent(ch.retry.share, 0)} of hang-ups retry after {_dist(ch.retry.delay)}, "

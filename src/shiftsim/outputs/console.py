@@ -59,12 +59,20 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
     _print_targets(result, console)
 
     c = Table(title="Channels")
+    # Repeat contacts (channels.NAME.repeat) add two columns, only when a channel has them.
+    repeats = any(ch.repeat is not None for ch in sc.channels.values())
     for col in ("channel", "offered/rep", "bot containment", "abandonment", "ASA (s)",
-                "escalated", "dept. delay (min)", "dept. late"):  # fmt: skip
+                "escalated", "dept. delay (min)", "dept. late",
+                *(("repeat share", "first-contact res.") if repeats else ())):  # fmt: skip
         c.add_column(col, justify="left" if col == "channel" else "right")
     for _, row in result.channels().iterrows():
         ch = sc.channels[row["channel"]]
         esc = ch.escalation is not None
+        extra = (
+            (_pct_ci(*_triple(row, "repeat_share")),
+             _pct_ci(*_triple(row, "first_contact_resolution")) if ch.repeat else "-")
+            if repeats else ()
+        )  # fmt: skip
         c.add_row(
             row["channel"],
             _num_ci(*_triple(row, "offered_per_rep")),
@@ -74,6 +82,7 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
             _pct_ci(*_triple(row, "escalation_share")) if esc else "-",
             _num_ci(*_triple(row, "dept_delay_s", 1 / 60), fmt="{:.1f}") if esc else "-",
             _pct_ci(*_triple(row, "dept_late_share")) if esc else "-",
+            *extra,
         )
     console.print(c)
 

@@ -119,18 +119,24 @@ def handle_qq(fit: FitResult, channel: str, ax: Axes | None = None) -> Axes:
 
 
 def handle_by_hour(fit: FitResult, channel: str, ax: Axes | None = None) -> Axes:
-    """Mean handle time by hour of the day against the one fitted mean (a model limitation)."""
+    """Mean handle time by hour of arrival against the fitted means (its hour bands, if any)."""
     ax = _axes(ax, (7.0, 4.0))
     log = fit.measurement.replication.result.log
     j = list(fit.measurement.scenario.channels).index(channel)
     ok = (log.channel == j) & ~np.isnan(log.answered) & ~np.isnan(log.handled)
-    hour = ((log.answered[ok] % 86400) // 3600).astype(np.int64)
+    hour = ((log.arrival[ok] % 86400) // 3600).astype(np.int64)
     secs = log.handled[ok] - log.answered[ok]
     n = np.bincount(hour, minlength=24)
     mean = np.bincount(hour, weights=secs, minlength=24) / np.maximum(n, 1)
     shown = n >= 30
     ax.bar(np.arange(24)[shown], mean[shown], color=SIMULATED, alpha=0.6, label="observed mean")
-    ax.axhline(fit.handle[channel].mean, color=THEORY, lw=1.5, label="fitted (every hour)")
+    bands = fit.handle_bands.get(channel, [])
+    if bands:
+        edges = [b.start for b in bands] + [bands[-1].end]
+        ax.stairs([b.mean for b in bands], np.array(edges) - 0.5, color=THEORY, lw=1.5,
+                  label="fitted (hour bands)")  # fmt: skip
+    else:
+        ax.axhline(fit.handle[channel].mean, color=THEORY, lw=1.5, label="fitted (every hour)")
     _hours_axis(ax)
     return _finish(ax, f"{channel} handle time by hour (hours with 30+ calls)", "hour of the day",
                    "mean handle time (s)")  # fmt: skip

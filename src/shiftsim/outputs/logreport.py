@@ -46,8 +46,13 @@ def _charts(fit: FitResult) -> list[Chart]:
     for lc in fit.handle:
         text = f"{lc}: handle-time quantiles against the fitted distribution (the sample mean)."
         out.append(chart(logcharts.handle_qq(fit, lc), text))
-        text = f"{lc}: handle time by hour against the one fitted distribution (the model has "
-        text += "no per-hour handle time; hours far from it are simulated over- or underloaded)."
+        text = f"{lc}: mean handle time by hour of arrival against the fitted means: "
+        text += (
+            "hours with alike means share a band (handle_time_by.hour), each band's mean its "
+            "sample mean."
+            if fit.handle_bands.get(lc)
+            else "one distribution fits every hour (no hour's mean is 3 standard errors off)."
+        )
         out.append(chart(logcharts.handle_by_hour(fit, lc), text))
         if lc in fit.patience:
             out.append(chart(logcharts.patience_survival(fit, lc), f"{lc}: patience estimated "

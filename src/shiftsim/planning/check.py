@@ -109,6 +109,7 @@ def check_result(result: RunResult) -> list[ChannelCheck]:
         for i in pools:
             agents += (1 - pool_list[i].absence) * agents_by_hour(roster, [i], calendar)
         patience = ch.patience.mean if ch.patience is not None else None
+        handle = ch.handle_means()  # per clock hour (handle_time_by bands)
         reasons, notes = _reasons(name, scenario, arrivals, agents, roster, calendar)
         hours = tuple(
             HourCheck(
@@ -117,7 +118,7 @@ def check_result(result: RunResult) -> list[ChannelCheck]:
                 agents=float(agents[h]),
                 servers=float(agents[h] * ch.concurrency),
                 planner=planner_service_level(
-                    arrivals[h], agents[h] * ch.concurrency, ch.handle_time.mean,
+                    arrivals[h], agents[h] * ch.concurrency, handle[h],
                     target.within, patience,
                 ),
                 simulated=ratio_ci(met[j, :, h], eligible[j, :, h]),

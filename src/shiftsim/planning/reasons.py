@@ -211,7 +211,8 @@ class _Observed:
             shared = sum((present[p] for p in theirs & mine), np.zeros((days, 24)))
             with np.errstate(invalid="ignore", divide="ignore"):
                 share = np.where(total > 0, shared / np.maximum(total, 1e-12), 0.0)
-            load = reach(c) * ch.handle_time.mean / ch.concurrency / HOUR  # agents kept busy
+            handle = np.asarray(ch.handle_means())  # per clock hour
+            load = reach(c) * handle / ch.concurrency / HOUR  # agents kept busy
             self.other += share * load
         self.free: np.ndarray = np.maximum(self.agents - self.other, 0.0)
 
@@ -227,10 +228,11 @@ def _measured(
     """The one or two dominant reasons of a flagged hour, by how much of the gap each closes."""
     h, sim = hc.hour, hc.simulated.mean
     k = ch.concurrency
+    handle = ch.handle_means()[h]
 
     @functools.cache
     def erlang(arrivals: float, agents: float) -> float:
-        return planner_service_level(arrivals, agents * k, ch.handle_time.mean, within, patience)
+        return planner_service_level(arrivals, agents * k, handle, within, patience)
 
     def key(x: float) -> float:
         return round(float(x), 2)

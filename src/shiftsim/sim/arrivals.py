@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,11 +24,20 @@ from shiftsim.model.deadlines import deadlines, in_hours
 from shiftsim.model.durations import DAY, HOUR
 from shiftsim.model.names import PRIORITIES, WEEKDAYS
 from shiftsim.sim.randomness import Source, stream
+from shiftsim.sim.work import with_work
 
 if TYPE_CHECKING:
     from shiftsim.model.scenario import Channel, Scenario
 
-__all__ = ["Calendar", "Contacts", "daily_factors", "expected_hourly", "generate_contacts"]
+__all__ = [
+    "Calendar",
+    "Contacts",
+    "daily_factors",
+    "day_profiles",
+    "expected_hourly",
+    "generate_contacts",
+    "patience_cases",
+]
 
 
 @dataclass(frozen=True)
@@ -93,13 +102,35 @@ def daily_factors(
     return out
 
 
+def day_profiles(name: str, scenario: Scenario, calendar: Calendar) -> np.ndarray:
+    """Shares of each day's arrivals per clock hour, ``[arrival day, hour]``.
+
+    The weekday's profile (``volume.profiles``, else ``hourly_profile``); a
+    dated event with an ``hourly_profile`` for the channel replaces it on its
+    days (the last such event listed wins).
+    """
+    vol = scenario.channels[name].volume
+    shares: dict[tuple[float, ...], np.ndarray] = {}
+    out = np.empty((calendar.arrival_days, 24))
+    for i in range(calendar.arrival_days):
+        day = calendar.date(i)
+        profile = vol.profile_for(WEEKDAYS[day.weekday()])
+        for ev in scenario.events:
+            if ev.covers(day):
+                profile = ev.profile_for(name) or profile
+        if profile not in shares:
+            p = np.asarray(profile, dtype=float)
+            shares[profile] = p / p.sum()
+        out[i] = shares[profile]
+    return out
+
+
 def expected_hourly(name: str, scenario: Scenario, calendar: Calendar) -> np.ndarray:
     """Expected arrivals per clock hour (forecast, before day-level uncertainty)."""
     ch = scenario.channels[name]
-    profile = np.asarray(ch.volume.hourly_profile, dtype=float)
-    profile = profile / profile.sum()
     days = daily_factors(ch, name, scenario, calendar) * ch.volume.per_day
-    return np.outer(days, profile).ravel()
+    rate: np.ndarray = (days[:, None] * day_profiles(name, scenario, calendar)).ravel()
+    return rate
 
 
 @dataclass(frozen=True)
@@ -123,6 +154,11 @@ class Contacts:
     dept_delay_off: np.ndarray  # float64, same outside its hours
     closing: np.ndarray  # float64, front-line time to close an escalated case
     due: np.ndarray  # float64, first-response deadline (orders async backlog)
+    # The work a contact leaves (sim/work.py): after-call work, seconds (None:
+    # none), and the repeat contacts customers would make (None: no channel has any).
+    wrap_up: np.ndarray | None = None
+    # Repeats | None; typed loosely because Contacts(**columns) is built from arrays.
+    repeats: Any = None
 
     def __len__(self) -> int:
         return len(self.arrival)
@@ -133,10 +169,14 @@ def generate_contacts(scenario: Scenario, replication: int, calendar: Calendar) 
     seed = scenario.seed
     dept_names = list(scenario.departments)
     parts: list[dict[str, np.ndarray]] = []
+    # The day's busyness common to every channel (forecast.shared_cv), times each
+    # channel's own factor: daily totals move together across channels.
+    shared = _gamma_unit(stream(seed, replication, Source.DAILY, SHARED_KEY),
+                         scenario.forecast.shared_cv, calendar.arrival_days)  # fmt: skip
     for ci, (name, ch) in enumerate(scenario.channels.items()):
         rng = stream(seed, replication, Source.ARRIVALS, name)
         daily = _gamma_unit(stream(seed, replication, Source.DAILY, name), ch.volume.daily_cv,
-                            calendar.arrival_days)  # fmt: skip
+                            calendar.arrival_days) * shared  # fmt: skip
         rate = expected_hourly(name, scenario, calendar) * np.repeat(daily, 24)
         counts = rng.poisson(rate)
         n = int(counts.sum())
@@ -150,12 +190,9 @@ def generate_contacts(scenario: Scenario, replication: int, calendar: Calendar) 
             .astype(np.int8)
         )
         vip = stream(seed, replication, Source.VIP, name).random(n) < ch.vip_share
-        handle = ch.handle_time.sample(stream(seed, replication, Source.HANDLE, name), n)
-        patience = (
-            ch.patience.sample(stream(seed, replication, Source.PATIENCE, name), n)
-            if ch.patience is not None
-            else np.full(n, np.inf)
-        )
+        draw = _Draw(seed, replication, name, arrival, priority, vip)
+        handle = draw(Source.HANDLE, ch.handle_time, ch.handle_time_by)
+        patience = draw(Source.PATIENCE, ch.patience, ch.patience_by)
 
         bot_rng = stream(seed, replication, Source.BOT, name)
         bot_u, session = bot_rng.random(n), np.zeros(n)
@@ -202,10 +239,12 @@ def generate_contacts(scenario: Scenario, replication: int, calendar: Calendar) 
         ))  # fmt: skip
 
     if len(parts) == 1:  # one channel: already in arrival order
-        return Contacts(**parts[0])
-    merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
-    order = np.argsort(merged["arrival"], kind="stable")
-    return Contacts(**{k: v[order] for k, v in merged.items()})
+        contacts = Contacts(**parts[0])
+    else:
+        merged = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        order = np.argsort(merged["arrival"], kind="stable")
+        contacts = Contacts(**{k: v[order] for k, v in merged.items()})
+    return with_work(contacts, scenario, replication)
 
 
 def _gamma_unit(rng: np.random.Generator, cv: float, size: int) -> np.ndarray:
@@ -214,3 +253,73 @@ def _gamma_unit(rng: np.random.Generator, cv: float, size: int) -> np.ndarray:
         return np.ones(size)
     shape = 1.0 / cv**2
     return rng.gamma(shape, 1.0 / shape, size)
+
+
+SHARED_KEY = "*shared*"
+"""Key of the day-level stream shared by the channels (no channel can be named so: ``*``)."""
+
+
+@dataclass(frozen=True)
+class _Draw:
+    """Draws a duration per customer, choosing the distribution by case.
+
+    With no ``*_by`` section every customer draws from the channel's stream,
+    as always. Otherwise each case (hour band, priority, VIP) has a stream of
+    its own, keyed by the channel and the case: a change to one case's
+    distribution leaves every other customer's draw as it was.
+    """
+
+    seed: int
+    replication: int
+    name: str
+    arrival: np.ndarray
+    priority: np.ndarray
+    vip: np.ndarray
+
+    def __call__(self, source: Source, base: Any, by: Any) -> np.ndarray:
+        n = len(self.arrival)
+        if by is None:
+            if base is None:
+                return np.full(n, np.inf)
+            out: np.ndarray = base.sample(stream(self.seed, self.replication, source, self.name), n)
+            return out
+        cases: list[tuple[str, Any]] = [(self.name, base)]
+        case = np.zeros(n, dtype=np.int64)
+        if by.bands:
+            starts = np.array([s for s, _ in by.bands])
+            band = np.searchsorted(starts, np.mod(self.arrival, DAY), side="right") - 1
+            for b, (start, dist) in enumerate(by.bands):
+                case[band == b] = len(cases)
+                cases.append((f"{self.name}@{start:g}", dist))
+        for p, dist in by.priority.items():
+            case[self.priority == PRIORITIES.index(p)] = len(cases)
+            cases.append((f"{self.name}#{p}", dist))
+        if by.vip is not None:
+            case[self.vip] = len(cases)
+            cases.append((f"{self.name}#vip", by.vip))
+        out = np.full(n, np.inf)
+        for k, (key, dist) in enumerate(cases):
+            sel = case == k
+            if dist is not None and sel.any():
+                rng = stream(self.seed, self.replication, source, key)
+                out[sel] = dist.sample(rng, int(sel.sum()))
+        return out
+
+
+def patience_cases(channel: Channel) -> tuple[Any, ...]:
+    """Patience samplers of a retry attempt, indexed ``priority x 2 + VIP``.
+
+    Empty when patience is the same for every customer (``patience_by``
+    absent); ``None`` where that customer waits for ever. The same rule as
+    a first attempt's: a VIP's, else the priority's, else the channel's.
+    """
+    by = channel.patience_by
+    if by is None:
+        return ()
+    out = []
+    for p in PRIORITIES:
+        regular = by.priority.get(p, channel.patience)
+        for vip in (False, True):
+            dist = by.vip if vip and by.vip is not None else regular
+            out.append(dist.sample if dist is not None else None)
+    return tuple(out)

@@ -1,11 +1,13 @@
 """One replication of the center, simulated contact by contact with SimPy.
 
 SimPy is the clock (``sim/clock.py``): only future facts are scheduled (an
-arrival, the end of a bot session, of a handle or of a closing, a patience
-expiry, a retry, a department's answer, a duty change), each a reused
-``Timeout`` with one handler, and ``Environment.run`` steps through them.
-This module follows each contact through its life (arrival, bot, queue,
-handle, escalation, closing, abandonment and retry); who takes which work is
+arrival, the end of a bot session, of a handle, of a wrap-up or of a closing,
+a patience expiry, a retry, a repeat contact, a department's answer, a duty
+change), each a reused ``Timeout`` with one handler, and ``Environment.run``
+steps through them. This module follows each contact through its life
+(arrival, bot, queue, handle, wrap-up, escalation, closing, abandonment,
+retry, and the repeat contact a resolved problem may bring; what a customer
+would need then is drawn up front, ``sim/work.py``); who takes which work is
 in ``sim/routing.py`` (plain function calls over heaps and deques, never a
 scan over all agents), who is on duty when in ``sim/duty.py``. How this was
 made fast, and measured, is in ``benchmarks/README.md``.
@@ -77,10 +79,11 @@ _OUTPUTS: dict[str, tuple[str, float]] = {
     "answered": ("f8", math.nan), "handled": ("f8", math.nan), "abandoned": ("f8", math.nan),
     "dept_response": ("f8", math.nan), "closing_start": ("f8", math.nan),
     "resolved": ("f8", math.nan), "agent": ("i4", -1), "closing_agent": ("i4", -1),
+    "wrap_up": ("f4", math.nan),
 }  # fmt: skip
-_INPUTS = ("handle", "dept_delay", "dept_delay_off", "closing", "due")
+_INPUTS = ("handle", "dept_delay", "dept_delay_off", "closing", "due", "wrap")
 _HANDLERS = ("on_arrival", "on_bot_done", "on_handled", "on_patience_out", "on_retry",
-             "on_dept_answer", "on_closed")  # fmt: skip
+             "on_dept_answer", "on_closed", "on_wrapped", "on_repeat")  # fmt: skip
 
 
 class _Engine(Routing):
@@ -99,11 +102,13 @@ class _Engine(Routing):
     resolved: memoryview[float]
     agent: memoryview
     closing_agent: memoryview
+    wrap_up: memoryview[float]  # float32: the after-call work done, NaN where none
     handle: memoryview[float]
     dept_delay: memoryview[float]
     dept_delay_off: memoryview[float]
     closing: memoryview[float]
     due: memoryview[float]
+    wrap: memoryview[float]  # the after-call work a contact will need (0: none)
 
     def __init__(
         self,
@@ -125,11 +130,13 @@ class _Engine(Routing):
         self.rng = rng
         n = len(contacts)
         self.n_first = n
-        # Row i < n is customer i's first attempt; retries are appended after,
-        # with their customer, attempt number and arrival kept aside.
-        self.retry_origin: list[int] = []
-        self.retry_attempt: list[int] = []
-        self.retry_arrival: list[float] = []
+        # Row i < n is customer i's first attempt; retries and repeat contacts
+        # are appended after, with their customer, attempt number, repeat
+        # number and arrival kept aside.
+        self.extra_customer: list[int] = []
+        self.extra_attempt: list[int] = []
+        self.extra_repeat: list[int] = []
+        self.extra_arrival: list[float] = []
         # What a first attempt brings: times as memoryviews over the arrivals'
         # own arrays (no copy; at most a read or two per contact, cheaper than
         # turning a million floats into a list); flags and small ints as lists
@@ -148,10 +155,12 @@ class _Engine(Routing):
         self.columns: dict[str, np.ndarray] = {
             name: np.full(n, fill, dtype) for name, (dtype, fill) in _OUTPUTS.items()
         }
+        wrap = c.wrap_up if c.wrap_up is not None else np.zeros(n)
         for name in _INPUTS:
             # The arrivals' own arrays, not copies: rows < n are only read, and
             # the first retry row moves every column to a larger copy (_grow).
-            self.columns[name] = np.ascontiguousarray(getattr(c, name), dtype=np.float64)
+            values = wrap if name == "wrap" else getattr(c, name)
+            self.columns[name] = np.ascontiguousarray(values, dtype=np.float64)
         self._bind_columns()
 
         n_agents = roster.n_agents
@@ -171,8 +180,10 @@ class _Engine(Routing):
         self.backlog: list[list[Heap]] = [[[], []] for _ in range(nch)]
         self.weight = [ch.weight for ch in channels]
         self.sync = [ch.sync for ch in channels]
+        self.head_start = [ch.head_start for ch in channels]
         self._build_routes(contacts, channels)
         self.seq = 0
+        self._repeats_of(contacts, channels)
 
         # Callback lists built once and shared by every fact of a kind.
         self.on_arrival = self.clock.callbacks(self._arrival)
@@ -182,6 +193,8 @@ class _Engine(Routing):
         self.on_retry = self.clock.callbacks(self._retry)
         self.on_dept_answer = self.clock.callbacks(self._dept_answer)
         self.on_closed = self.clock.callbacks(self._closed)
+        self.on_wrapped = self.clock.callbacks(self._wrapped)
+        self.on_repeat = self.clock.callbacks(self._repeat)
         self.duty = Duty(self, roster, [p.by_interval for p in pools])
 
     def run(self) -> EngineResult:
@@ -225,14 +238,15 @@ class _Engine(Routing):
         outcome[~np.isnan(answered)] = Outcome.ANSWERED
         outcome[~np.isnan(abandoned)] = Outcome.ABANDONED
         return ContactLog(
-            customer=rows(np.arange(n), self.retry_origin, "i4"),
-            attempt=rows(np.ones(n), self.retry_attempt, "i1"),
+            customer=rows(np.arange(n), self.extra_customer, "i4"),
+            attempt=rows(np.ones(n), self.extra_attempt, "i1"),
+            repeat=rows(np.zeros(n), self.extra_repeat, "i1"),
             channel=rows(c.channel, self.channel[n:], "i1"),
             priority=rows(c.priority, self.priority[n:], "i1"),
             vip=rows(c.vip, self.vip[n:], "?"),
             outcome=outcome,
             department=department,
-            arrival=rows(c.arrival, self.retry_arrival, "f8"),
+            arrival=rows(c.arrival, self.extra_arrival, "f8"),
             bot_end=bot_end,
             queued=queued,
             answered=answered,
@@ -243,6 +257,7 @@ class _Engine(Routing):
             resolved=resolved,
             agent=col("agent"),
             closing_agent=col("closing_agent"),
+            wrap_up=col("wrap_up"),
         )
 
     def _bind_columns(self) -> None:
@@ -268,6 +283,8 @@ class _Engine(Routing):
             self.bot_end[k] = now + session
             if self.c_contained[k]:
                 self.resolved[k] = now + session
+                if self.next_repeat is not None:
+                    self._resolved(k, now + session, now)
             else:
                 self.after(now, session, self.on_bot_done, k)
         else:
@@ -291,31 +308,41 @@ class _Engine(Routing):
 
     def _bot_done(self, ev: Fact) -> None:
         i = ev.row
-        self._enqueue(i, self.c_patience[i], ev.due)
+        patience = self.c_patience[i] if i < self.n_first else self.repeat_patience.pop(i)
+        self._enqueue(i, patience, ev.due)
 
     def _origin(self, i: int) -> int:
         """The customer of row ``i``."""
-        return i if i < self.n_first else self.retry_origin[i - self.n_first]
+        return i if i < self.n_first else self.extra_customer[i - self.n_first]
 
     def _attempt(self, i: int) -> int:
-        return 1 if i < self.n_first else self.retry_attempt[i - self.n_first]
+        return 1 if i < self.n_first else self.extra_attempt[i - self.n_first]
+
+    def _repeat_number(self, i: int) -> int:
+        """0 for a customer's first contact, 1 for its first repeat contact..."""
+        return 0 if i < self.n_first else self.extra_repeat[i - self.n_first]
 
     def _retry(self, ev: Fact) -> None:
         prev = ev.row
         i = len(self.state)
         if i == len(self.columns["queued"]):
             self._grow()
-        self.retry_origin.append(self._origin(prev))
-        self.retry_attempt.append(self._attempt(prev) + 1)
+        self.extra_customer.append(self._origin(prev))
+        self.extra_attempt.append(self._attempt(prev) + 1)
+        self.extra_repeat.append(self._repeat_number(prev))
+        if self.next_repeat is not None:
+            self.next_repeat.append(self.next_repeat[prev])
         now = ev.due
-        self.retry_arrival.append(now)
+        self.extra_arrival.append(now)
         for row_list in (self.channel, self.priority, self.vip, self.needs):
             row_list.append(row_list[prev])
         self.state.append(NOT_QUEUED)
         for name in _INPUTS:
             view = getattr(self, name)
             view[i] = view[prev]
-        sampler = self.rules[self.channel[i]].patience
+        rules = self.rules[self.channel[i]]
+        cases = rules.patience_cases
+        sampler = cases[2 * self.priority[i] + self.vip[i]] if cases else rules.patience
         patience = float(sampler(self.rng, 1)[0]) if sampler is not None else math.inf
         self._enqueue(i, patience, now)
 
@@ -335,7 +362,12 @@ class _Engine(Routing):
         self.state[i] = WAITING
         work = self.pool_work
         if self.sync[ch]:
-            heapq.heappush(self.waiting[ch][1 - vip], (self.priority[i], 1 - vip, now, i))
+            if bonus := self.head_start[ch]:
+                # Head start: one order by joined time less the customer's bonus.
+                entry = (0, 0, now - bonus[2 * self.priority[i] + vip], i)
+            else:
+                entry = (self.priority[i], 1 - vip, now, i)
+            heapq.heappush(self.waiting[ch][1 - vip], entry)
             for p in self.waiting_viewers[ch][1 - vip]:
                 work[p] += 1
             if patience < math.inf:
@@ -372,8 +404,6 @@ class _Engine(Routing):
         i = ev.row
         now = ev.due
         self.handled[i] = now
-        a = self.agent[i]
-        self.load[a] -= self.weight[self.channel[i]]
         dept = self.needs[i]
         # Not escalated: resolved when handled (filled in by _log; nothing reads it here).
         if dept >= 0:
@@ -385,6 +415,11 @@ class _Engine(Routing):
                 self.on_dept_answer,
                 i,
             )
+        ch = self.channel[i]
+        if self.follow_up[ch] and self._follow_up(i, dept, now):
+            return
+        a = self.agent[i]
+        self.load[a] -= self.weight[ch]
         # _agent_free's common case first: on duty, now idle, nothing queued.
         p = self.agent_pool[a]
         if self.load[a] or self.pool_work[p] or self.owing[p] or not self.on_duty[a]:
@@ -392,6 +427,26 @@ class _Engine(Routing):
         else:
             self.agent_idle[a].append(a)
             self.idle_entries[a] += 1
+
+    def _follow_up(self, i: int, dept: int, now: float) -> bool:
+        """What follows the end of handling ``i`` on a channel with wrap-up or repeat
+        contacts: whether the agent is still busy (wrap-up)."""
+        if dept < 0 and self.next_repeat is not None:
+            self._resolved(i, now, now)
+        wrap = self.wrap[i]
+        if wrap > 0:
+            # After-call work: the customer is done, the agent (and a chat's slot) is not.
+            self.wrap_up[i] = wrap
+            self.after(now, wrap, self.on_wrapped, i)
+            return True
+        return False
+
+    def _wrapped(self, ev: Fact) -> None:
+        """The agent of row ``ev.row`` finished its after-call work: capacity again."""
+        i = ev.row
+        a = self.agent[i]
+        self.load[a] -= self.weight[self.channel[i]]
+        self._agent_free(a, ev.due)
 
     def _dept_answer(self, ev: Fact) -> None:
         i = ev.row
@@ -419,9 +474,96 @@ class _Engine(Routing):
         i = ev.row
         now = ev.due
         self.resolved[i] = now
+        if self.next_repeat is not None:
+            self._resolved(i, now, now)
         a = self.closing_agent[i]
         self.load[a] -= self.weight[self.channel[i]]
         self._agent_free(a, now)
+
+    # -- repeat contacts (sim/work.py) ---------------------------------------
+    def _repeats_of(self, contacts: Contacts, channels: list[ChannelRules]) -> None:
+        """Which channels have work after handling (wrap-up, repeats), and the
+        customers' potential repeat contacts, as lists (fast scalar access)."""
+        nch = len(channels)
+        follow = np.zeros(nch, dtype=bool)
+        wrap = np.asarray(self.columns["wrap"][: self.n_first])
+        follow[np.unique(contacts.channel[wrap > 0])] = True
+        self.repeats = rp = contacts.repeats
+        self.next_repeat: list[int] | None = None
+        self.repeat_patience: dict[int, float] = {}  # repeat rows in the bot
+        if rp is not None:
+            self.next_repeat = rp.first.tolist()
+            follow[np.unique(contacts.channel[rp.first >= 0])] = True
+            follow[np.unique(rp.channel[(rp.next >= 0) | (rp.wrap_up > 0)])] = True
+            self.rp_next: list[int] = rp.next.tolist()
+            self.rp_customer: list[int] = rp.customer.tolist()
+            self.rp_number: list[int] = rp.number.tolist()
+            self.rp_channel: list[int] = rp.channel.tolist()
+            self.rp_delay: list[float] = rp.delay.tolist()
+        self.follow_up: list[bool] = follow.tolist()
+
+    def _resolved(self, i: int, when: float, now: float) -> None:
+        """Contact ``i`` is resolved at ``when``: its customer's next potential
+        repeat, if any, comes back its delay later."""
+        assert self.next_repeat is not None
+        r = self.next_repeat[i]
+        if r < 0:
+            return
+        back = when + self.rp_delay[r]
+        if back < self.end:
+            self.clock.at(now, back, self.on_repeat, r)
+        else:
+            # Back after the run: recorded (open) so the problem counts as unresolved.
+            self._repeat_row(r, back)
+
+    def _repeat(self, ev: Fact) -> None:
+        """Potential repeat ``ev.row`` happens: a fresh contact of its customer."""
+        r = ev.row
+        now = ev.due
+        i = self._repeat_row(r, now)
+        rp = self.repeats
+        assert rp is not None
+        rules = self.rules[self.channel[i]]
+        if rules.bot and _inside(now % DAY, rules.bot_hours):
+            session = float(rp.bot_session[r])
+            self.bot_end[i] = now + session
+            if rp.contained[r]:
+                self.resolved[i] = now + session
+                self._resolved(i, now + session, now)
+                return
+            self.handle[i] *= rules.handover_factor
+            self.repeat_patience[i] = float(rp.patience[r])
+            self.after(now, session, self.on_bot_done, i)
+        else:
+            self._enqueue(i, float(rp.patience[r]), now)
+
+    def _repeat_row(self, r: int, at: float) -> int:
+        """Append the row of potential repeat ``r`` arriving at ``at``; its index."""
+        rp = self.repeats
+        assert rp is not None and self.next_repeat is not None
+        i = len(self.state)
+        if i == len(self.columns["queued"]):
+            self._grow()
+        cust = self.rp_customer[r]
+        ch = self.rp_channel[r]
+        self.extra_customer.append(cust)
+        self.extra_attempt.append(1)
+        self.extra_repeat.append(self.rp_number[r])
+        self.extra_arrival.append(at)
+        self.channel.append(ch)
+        self.priority.append(self.priority[cust])
+        self.vip.append(self.vip[cust])
+        self.needs.append(int(rp.department[r]))
+        self.state.append(NOT_QUEUED)
+        self.next_repeat.append(self.rp_next[r])
+        self.handle[i] = rp.handle_at(r, at % DAY)
+        self.dept_delay[i] = float(rp.dept_delay[r])
+        self.dept_delay_off[i] = float(rp.dept_delay_off[r])
+        self.closing[i] = float(rp.closing[r])
+        self.wrap[i] = float(rp.wrap_up[r])
+        due = self.rules[ch].response_due
+        self.due[i] = due(at, self.priority[cust], bool(self.vip[cust])) if due else math.inf
+        return i
 
     # -- agents --------------------------------------------------------------
 

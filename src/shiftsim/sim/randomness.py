@@ -32,6 +32,8 @@ class Source(IntEnum):
     ESCALATION = 8
     RETRY = 9
     ABSENCE = 10  # keyed by pool and shift: who is away on which day
+    WRAP_UP = 11  # after-call work of each contact, keyed by channel
+    REPEAT = 12  # repeat contacts: who comes back, when, with what (sim/work.py)
 
 
 def stream(seed: int, replication: int, source: Source, key: str = "") -> np.random.Generator:

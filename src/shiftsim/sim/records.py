@@ -2,12 +2,12 @@
 
 The engine writes raw facts only (timestamps, agent, outcome). Every KPI is
 computed afterwards from these columns, so a KPI definition can change without
-re-simulating. About 90 bytes per contact.
+re-simulating. About 95 bytes per contact.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from enum import IntEnum
 
 import numpy as np
@@ -32,7 +32,7 @@ class ContactLog:
     where there is none.
     """
 
-    customer: np.ndarray  # int32, row of the customer's first attempt
+    customer: np.ndarray  # int32, row of the customer's first attempt (of its first contact)
     attempt: np.ndarray  # int8, 1 for the first attempt, 2 for the first retry...
     channel: np.ndarray  # int8
     priority: np.ndarray  # int8, 0 urgent, 1 important, 2 general
@@ -50,6 +50,19 @@ class ContactLog:
     resolved: np.ndarray
     agent: np.ndarray  # int32
     closing_agent: np.ndarray  # int32
+    # After-call work the agent did after ``handled`` (float32 seconds, NaN where
+    # none): busy until handled + wrap_up. Logs without it read as none.
+    wrap_up: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    # int8: 0 for a customer's first contact, k for its k-th repeat contact (the
+    # problem came back: a new contact, whose retries keep the number). Logs
+    # without it read as first contacts.
+    repeat: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))
+
+    def __post_init__(self) -> None:
+        if len(self.wrap_up) != len(self.arrival):
+            self.wrap_up = np.full(len(self.arrival), np.nan, np.float32)
+        if len(self.repeat) != len(self.arrival):
+            self.repeat = np.zeros(len(self.arrival), np.int8)
 
     def __len__(self) -> int:
         return len(self.arrival)

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from shiftsim.model.names import PRIORITIES
-from shiftsim.sim.arrivals import Calendar, Contacts, expected_hourly, generate_contacts
+from shiftsim.sim.arrivals import (
+    Calendar,
+    Contacts,
+    expected_hourly,
+    generate_contacts,
+    patience_cases,
+)
 from shiftsim.sim.engine import EngineResult, run_engine
 from shiftsim.sim.randomness import Source, stream
 from shiftsim.sim.roster import Roster, build_roster
 from shiftsim.sim.rules import FULL, ChannelRules, DepartmentRules, PoolRules
+from shiftsim.sim.work import response_due
 
 if TYPE_CHECKING:
     from shiftsim.model.scenario import Scenario
 
-__all__ = ["Replication", "clears_queue_at_close", "engine_rules", "run_replication"]
+__all__ = ["Replication", "clears_queue_at_close", "engine_rules", "head_start", "run_replication"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,7 @@ def engine_rules(
     targets = scenario.resolved_targets
     calendar = Calendar.of(scenario)
     channels = []
+    repeats = any(ch.repeat is not None for ch in scenario.channels.values())
     for name, ch in scenario.channels.items():
         due = []
         for prio in PRIORITIES:
@@ -64,8 +73,14 @@ def engine_rules(
                 max_attempts=retry.max_attempts if retry else 1,
                 retry_delay=retry.delay.sample if retry else None,
                 patience=ch.patience.sample if ch.patience is not None else None,
+                patience_cases=patience_cases(ch),
                 resolution_due=(due[0], due[1], due[2]),
                 escalates=ch.escalation is not None,
+                head_start=head_start(ch.head_start),
+                bot=ch.bot is not None,
+                bot_hours=ch.bot.hours if ch.bot is not None else None,
+                handover_factor=ch.bot.handover_handle_factor if ch.bot is not None else 1.0,
+                response_due=response_due(scenario, name, calendar) if repeats else None,
                 closed=tuple((expected_hourly(name, scenario, calendar) == 0).tolist()),
             )
         )
@@ -83,6 +98,17 @@ def engine_rules(
     return channels, pools, departments
 
 
+def head_start(bonus: Mapping[Any, float] | None) -> tuple[float, ...]:
+    """A channel's queue bonus per priority x 2 + VIP: the priority's plus the VIP's.
+
+    Empty without ``head_start`` (strict priority).
+    """
+    if bonus is None:
+        return ()
+    vip = bonus.get("vip", 0.0)
+    return tuple(bonus.get(p, 0.0) + vip * v for p in PRIORITIES for v in (0, 1))
+
+
 def clears_queue_at_close(scenario: Scenario, pool: str) -> bool:
     """Whether the agents of ``pool`` clear a closed channel's queue before they leave.
 
@@ -92,7 +118,11 @@ def clears_queue_at_close(scenario: Scenario, pool: str) -> bool:
     p = scenario.pools[pool]
     if p.clear_queue_at_close is not None:
         return p.clear_queue_at_close
-    return any(0 in scenario.channels[c].volume.hourly_profile for c in p.channels)
+    return any(
+        scenario.channels[c].volume.has_closed_hours
+        or any(0 in (e.profile_for(c) or ()) for e in scenario.events)
+        for c in p.channels
+    )
 
 
 def run_replication(scenario: Scenario, index: int) -> Replication:

@@ -3,10 +3,13 @@
 Routing rules
 -------------
 * Waiting customers are served by priority (urgent first), then VIP, then the
-  time they joined the queue. Across the channels an agent is skilled for, the
-  best such key wins; waiting customers (voice, chat) come before deferrable
-  work (async messages and closing escalated cases), which is worked by
-  deadline.
+  time they joined the queue; on a channel with ``head_start`` by the time they
+  joined less their bonus (priority's plus VIP's) instead: an urgent caller
+  with 90 s of head start goes before those who joined up to 90 s earlier,
+  not before all. The waiting channels of a pool use one rule or the other.
+  Across the channels an agent is skilled for, the best such key wins;
+  waiting customers (voice, chat) come before deferrable work (async
+  messages and closing escalated cases), which is worked by deadline.
 * A new contact goes to the longest-idle agent of the first pool, in order of
   preference, that can take it: VIPs prefer senior pools, others prefer
   non-senior pools; pools with ``takes_vip: false`` never take VIPs. A chat
@@ -51,7 +54,8 @@ __all__ = ["CLOSABLE", "NOT_QUEUED", "WAITING", "Entry", "Heap", "PoolState", "Q
 # anything else (in the bot, being handled, escalated, done) is NOT_QUEUED.
 NOT_QUEUED, WAITING, CLOSABLE = range(3)
 
-# A queue entry: (priority or deadline, 0 for VIPs, joined or sequence, row).
+# A queue entry: (priority or deadline, 0 for VIPs, joined or sequence, row);
+# with a head start (0, 0, joined - bonus, row).
 Entry = tuple[float, int, float, int]
 Heap = list[Entry]
 # A queue a pool's agents look at: its heap, the units one item takes, the
@@ -133,6 +137,9 @@ class Routing:
         self.pool_backlog: list[list[Queue]] = []
         # Channels without VIPs never fill their VIP queues: agents need not look there.
         has_vip = np.bincount(contacts.channel[contacts.vip], minlength=nch) > 0
+        if contacts.repeats is not None:  # a VIP's repeat contact may come on another channel
+            rp = contacts.repeats
+            has_vip |= np.bincount(rp.channel[contacts.vip[rp.customer]], minlength=nch) > 0
         for pi, p in enumerate(self.pools):
             waiting, backlog = [], []
             for ch in p.channels:

@@ -30,8 +30,19 @@ class ChannelRules:
     max_attempts: int = 1
     retry_delay: Sampler | None = None
     patience: Sampler | None = None  # for retry attempts
+    # per priority x 2 + VIP, for retry attempts, when patience varies by customer
+    patience_cases: tuple[Sampler | None, ...] = ()
     resolution_due: tuple[float, float, float] = (math.inf, math.inf, math.inf)
     escalates: bool = False  # some contacts need a department (closing work follows)
+    # Head start in the queue, per priority x 2 + VIP (seconds taken off the time
+    # a customer joined); empty: strict priority, then VIP, then time.
+    head_start: tuple[float, ...] = ()
+    # For repeat contacts, which arrive during the run (sim/work.py): the bot
+    # (if any) and its hours, and the first-response deadline of a contact.
+    bot: bool = False
+    bot_hours: tuple[float, float] | None = None
+    handover_factor: float = 1.0
+    response_due: Callable[[float, int, bool], float] | None = None
     closed: tuple[bool, ...] = ()  # per hour of the run: no arrivals expected (past the end too)
 
 
