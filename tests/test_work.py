@@ -360,6 +360,21 @@ def test_records_without_the_new_keys_are_those_of_before() -> None:
     assert np.isnan(log.wrap_up).all()
 
 
+def test_a_head_start_longer_than_any_wait_is_strict_priority() -> None:
+    """Bonuses far apart (urgent 4B, important 2B, VIP B, B much longer than any wait)
+    order the queue as strict priority does: priority, then VIP, then time joined.
+    Every record equals strict priority's, retries and the shared pool included."""
+    big = {"urgent": "120d", "important": "60d", "vip": "30d"}
+    data = copy.deepcopy(GOLDEN)
+    for ch in data["channels"].values():
+        ch["head_start"] = big
+    strict = run_replication(parse_scenario(GOLDEN), 0).result.log
+    bonus = run_replication(parse_scenario(data), 0).result.log
+    for name in GOLDEN_FIELDS:
+        np.testing.assert_array_equal(getattr(bonus, name), getattr(strict, name), err_msg=name)
+    assert (strict.priority[~np.isnan(strict.answered)] == 0).any()  # priorities were mixed
+
+
 # --------------------------------------------------------------------------- #
 # Repeat contacts
 # --------------------------------------------------------------------------- #

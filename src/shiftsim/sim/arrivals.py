@@ -31,12 +31,14 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Calendar",
+    "CaseDraws",
     "Contacts",
     "daily_factors",
     "day_profiles",
     "expected_hourly",
     "generate_contacts",
     "patience_cases",
+    "response_due",
 ]
 
 
@@ -190,7 +192,7 @@ def generate_contacts(scenario: Scenario, replication: int, calendar: Calendar) 
             .astype(np.int8)
         )
         vip = stream(seed, replication, Source.VIP, name).random(n) < ch.vip_share
-        draw = _Draw(seed, replication, name, arrival, priority, vip)
+        draw = CaseDraws(seed, replication, name, arrival, priority, vip)
         handle = draw(Source.HANDLE, ch.handle_time, ch.handle_time_by)
         patience = draw(Source.PATIENCE, ch.patience, ch.patience_by)
 
@@ -217,19 +219,7 @@ def generate_contacts(scenario: Scenario, replication: int, calendar: Calendar) 
             dept_off = (dept.off_hours_delay or dept.delay).sample(esc_rng, n)
             closing = esc.closing_time.sample(esc_rng, n)
 
-        due = np.full(n, np.inf)
-        for t in scenario.resolved_targets:
-            if t.channel != name or t.kind != "first_response":
-                continue
-            applies = np.ones(n, dtype=bool)
-            if t.priority != "all":
-                applies &= priority == PRIORITIES.index(t.priority)
-            if t.vip is not None:
-                applies &= vip == t.vip
-            due = np.where(applies, np.minimum(due, deadlines(t, arrival)), due)
-        # Messages no target covers come after those with a promise, first in
-        # first out among themselves, but are not starved for ever.
-        due = np.where(np.isfinite(due), due, arrival + calendar.no_promise_delay)
+        due = response_due(scenario, name, calendar, arrival, priority, vip)
 
         parts.append(dict(
             channel=np.full(n, ci, dtype=np.int8), arrival=arrival, priority=priority, vip=vip,
@@ -247,6 +237,34 @@ def generate_contacts(scenario: Scenario, replication: int, calendar: Calendar) 
     return with_work(contacts, scenario, replication)
 
 
+def response_due(
+    scenario: Scenario,
+    name: str,
+    calendar: Calendar,
+    arrival: np.ndarray,
+    priority: np.ndarray,
+    vip: np.ndarray,
+) -> np.ndarray:
+    """First-response deadlines of contacts of channel ``name`` (orders the async backlog).
+
+    The earliest deadline of the channel's first-response targets that cover
+    each contact; messages no target covers come after those with a promise,
+    first in first out among themselves, but are not starved for ever
+    (``calendar.no_promise_delay`` after arrival).
+    """
+    due = np.full(len(arrival), np.inf)
+    for t in scenario.resolved_targets:
+        if t.channel != name or t.kind != "first_response":
+            continue
+        applies = np.ones(len(arrival), dtype=bool)
+        if t.priority != "all":
+            applies &= priority == PRIORITIES.index(t.priority)
+        if t.vip is not None:
+            applies &= vip == t.vip
+        due = np.where(applies, np.minimum(due, deadlines(t, arrival)), due)
+    return np.where(np.isfinite(due), due, arrival + calendar.no_promise_delay)
+
+
 def _gamma_unit(rng: np.random.Generator, cv: float, size: int) -> np.ndarray:
     """Multipliers with mean 1 and coefficient of variation ``cv`` (1.0 when cv = 0)."""
     if cv <= 0:
@@ -260,7 +278,7 @@ SHARED_KEY = "*shared*"
 
 
 @dataclass(frozen=True)
-class _Draw:
+class CaseDraws:
     """Draws a duration per customer, choosing the distribution by case.
 
     With no ``*_by`` section every customer draws from the channel's stream,

@@ -42,7 +42,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from shiftsim.model.deadlines import deadlines
 from shiftsim.model.names import PRIORITIES
 from shiftsim.sim.randomness import Source, stream
 
@@ -215,7 +214,7 @@ def _needs(
     Priority and VIP are the customer's; each value has its own stream, keyed
     by the channel, the repeat number and what is drawn.
     """
-    from shiftsim.sim.arrivals import _Draw  # arrivals imports this module
+    from shiftsim.sim.arrivals import CaseDraws  # arrivals imports this module
 
     m = len(cust)
     bands = _band_starts(scenario)
@@ -240,9 +239,9 @@ def _needs(
         for b, start in enumerate(bands[ci]):
             # As if arriving in band b: the engine picks the band of the arrival.
             at = np.full(len(sel), start)
-            draw = _Draw(seed, replication, f"{key}/handle", at, prio, vip)
+            draw = CaseDraws(seed, replication, f"{key}/handle", at, prio, vip)
             out["handle"][sel, b] = draw(Source.REPEAT, ch.handle_time, ch.handle_time_by)
-        draw = _Draw(seed, replication, f"{key}/patience", np.zeros(len(sel)), prio, vip)
+        draw = CaseDraws(seed, replication, f"{key}/patience", np.zeros(len(sel)), prio, vip)
         out["patience"][sel] = draw(Source.REPEAT, ch.patience, ch.patience_by)
         if ch.wrap_up is not None:
             out["wrap_up"][sel] = float32(ch.wrap_up.sample(rng("wrap_up"), len(sel)))
@@ -267,25 +266,12 @@ def _needs(
 def response_due(
     scenario: Scenario, name: str, calendar: Calendar
 ) -> Callable[[float, int, bool], float]:
-    """The first-response deadline of a contact of channel ``name`` arriving at a time.
-
-    The rule of the arrivals (``sim/arrivals.py``): the earliest deadline of
-    the channel's first-response targets that cover the contact; without
-    one, after every contact that has one (``calendar.no_promise_delay``).
-    """
-    targets = [
-        t for t in scenario.resolved_targets if t.channel == name and t.kind == "first_response"
-    ]
+    """The first-response deadline of a contact of channel ``name`` arriving at a time:
+    the arrivals' rule (:func:`shiftsim.sim.arrivals.response_due`) for one contact."""
+    from shiftsim.sim.arrivals import response_due as rule  # arrivals imports this module
 
     def due(arrival: float, priority: int, vip: bool) -> float:
-        best = np.inf
-        at = np.array([arrival])
-        for t in targets:
-            if t.priority != "all" and priority != PRIORITIES.index(t.priority):
-                continue
-            if t.vip is not None and vip != t.vip:
-                continue
-            best = min(best, float(deadlines(t, at)[0]))
-        return best if np.isfinite(best) else arrival + calendar.no_promise_delay
+        return float(rule(scenario, name, calendar, np.array([arrival]),
+                          np.array([priority]), np.array([vip]))[0])  # fmt: skip
 
     return due
