@@ -2,7 +2,7 @@
 
 pydantic's lax mode turns ``true`` into 1 and the integer 0 into 1970-01-01;
 in a scenario file both are mistakes, not values. :func:`check_plain` runs
-before every field of the schema (see ``_Model`` in :mod:`shiftsim.model.scenario`)
+before every field of the schema (see ``_Model`` in :mod:`shiftsim.model.base`)
 and rejects them, naming what was expected. Non-finite numbers are refused by
 the models' ``allow_inf_nan=False``.
 

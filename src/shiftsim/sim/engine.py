@@ -5,9 +5,10 @@ arrival, the end of a bot session, of a handle, of a wrap-up or of a closing,
 a patience expiry, a retry, a repeat contact, a department's answer, a duty
 change), each a reused ``Timeout`` with one handler, and ``Environment.run``
 steps through them. This module follows each contact through its life
-(arrival, bot, queue, handle, wrap-up, escalation, closing, abandonment,
-retry, and the repeat contact a resolved problem may bring; what a customer
-would need then is drawn up front, ``sim/work.py``); who takes which work is
+(arrival, bot, queue, handle); what follows a first handling (wrap-up,
+escalation, closing, abandonment, retry, and the repeat contact a resolved
+problem may bring; what a customer would need then is drawn up front,
+``sim/work.py``) is in ``sim/followups.py``; who takes which work is
 in ``sim/routing.py`` (plain function calls over heaps and deques, never a
 scan over all agents), who is on duty when in ``sim/duty.py``. How this was
 made fast, and measured, is in ``benchmarks/README.md``.
@@ -27,10 +28,13 @@ import numpy as np
 from shiftsim.model.durations import DAY
 from shiftsim.sim.arrivals import Contacts
 from shiftsim.sim.clock import Clock, Fact
+from shiftsim.sim.columns import INPUTS as _INPUTS
+from shiftsim.sim.columns import OUTPUTS as _OUTPUTS
 from shiftsim.sim.duty import Duty
+from shiftsim.sim.followups import FollowUps, _inside
 from shiftsim.sim.records import ContactLog, Outcome
 from shiftsim.sim.roster import Roster
-from shiftsim.sim.routing import CLOSABLE, NOT_QUEUED, WAITING, Heap, PoolState, Routing
+from shiftsim.sim.routing import NOT_QUEUED, WAITING, Heap, PoolState
 from shiftsim.sim.rules import FULL, ChannelRules, DepartmentRules, PoolRules
 
 __all__ = ["FULL", "ChannelRules", "DepartmentRules", "EngineResult", "PoolRules", "run_engine"]
@@ -70,27 +74,15 @@ def _view(values: np.ndarray) -> memoryview[float]:
     return np.ascontiguousarray(values, dtype=np.float64).data  # type: ignore[return-value]
 
 
-# Per-row columns: numpy arrays read and written through memoryviews (as fast
-# as an ``array``, a third of a numpy scalar's cost), handed to the log without
-# a copy. Outputs start as (dtype, fill); inputs are the customer's values
-# (a retry row repeats them).
-_OUTPUTS: dict[str, tuple[str, float]] = {
-    "department": ("i1", -1), "bot_end": ("f8", math.nan), "queued": ("f8", math.nan),
-    "answered": ("f8", math.nan), "handled": ("f8", math.nan), "abandoned": ("f8", math.nan),
-    "dept_response": ("f8", math.nan), "closing_start": ("f8", math.nan),
-    "resolved": ("f8", math.nan), "agent": ("i4", -1), "closing_agent": ("i4", -1),
-    "wrap_up": ("f4", math.nan),
-}  # fmt: skip
-_INPUTS = ("handle", "dept_delay", "dept_delay_off", "closing", "due", "wrap")
 _HANDLERS = ("on_arrival", "on_bot_done", "on_handled", "on_patience_out", "on_retry",
              "on_dept_answer", "on_closed", "on_wrapped", "on_repeat")  # fmt: skip
 
 
-class _Engine(Routing):
+class _Engine(FollowUps):
     """State of one run. Hot paths use Python lists and memoryviews over numpy
     columns: reading or writing a numpy scalar costs several times more."""
 
-    # Memoryviews over the per-row columns in self.columns (see _OUTPUTS, _INPUTS).
+    # Memoryviews over the per-row columns in self.columns (see sim/columns.py).
     department: memoryview
     bot_end: memoryview[float]
     queued: memoryview[float]
@@ -311,41 +303,6 @@ class _Engine(Routing):
         patience = self.c_patience[i] if i < self.n_first else self.repeat_patience.pop(i)
         self._enqueue(i, patience, ev.due)
 
-    def _origin(self, i: int) -> int:
-        """The customer of row ``i``."""
-        return i if i < self.n_first else self.extra_customer[i - self.n_first]
-
-    def _attempt(self, i: int) -> int:
-        return 1 if i < self.n_first else self.extra_attempt[i - self.n_first]
-
-    def _repeat_number(self, i: int) -> int:
-        """0 for a customer's first contact, 1 for its first repeat contact..."""
-        return 0 if i < self.n_first else self.extra_repeat[i - self.n_first]
-
-    def _retry(self, ev: Fact) -> None:
-        prev = ev.row
-        i = len(self.state)
-        if i == len(self.columns["queued"]):
-            self._grow()
-        self.extra_customer.append(self._origin(prev))
-        self.extra_attempt.append(self._attempt(prev) + 1)
-        self.extra_repeat.append(self._repeat_number(prev))
-        if self.next_repeat is not None:
-            self.next_repeat.append(self.next_repeat[prev])
-        now = ev.due
-        self.extra_arrival.append(now)
-        for row_list in (self.channel, self.priority, self.vip, self.needs):
-            row_list.append(row_list[prev])
-        self.state.append(NOT_QUEUED)
-        for name in _INPUTS:
-            view = getattr(self, name)
-            view[i] = view[prev]
-        rules = self.rules[self.channel[i]]
-        cases = rules.patience_cases
-        sampler = cases[2 * self.priority[i] + self.vip[i]] if cases else rules.patience
-        patience = float(sampler(self.rng, 1)[0]) if sampler is not None else math.inf
-        self._enqueue(i, patience, now)
-
     def _enqueue(self, i: int, patience: float, now: float) -> None:
         """Contact ``i`` needs a human at ``now``: give it to an agent or queue it."""
         self.queued[i] = now
@@ -379,27 +336,6 @@ class _Engine(Routing):
             for p in self.backlog_viewers[ch][1 - vip]:
                 work[p] += 1
 
-    def _patience_out(self, ev: Fact) -> None:
-        i = ev.row
-        if self.state[i] != WAITING:
-            return
-        now = ev.due
-        self.state[i] = NOT_QUEUED
-        self.abandoned[i] = now
-        work = self.pool_work
-        for p in self.waiting_viewers[self.channel[i]][1 - self.vip[i]]:
-            work[p] -= 1  # its queue entry is now stale
-        rules = self.rules[self.channel[i]]
-        if (
-            rules.retry_share > 0
-            and self._attempt(i) < rules.max_attempts
-            and rules.retry_delay is not None
-            and self.rng.random() < rules.retry_share
-        ):
-            delay = float(rules.retry_delay(self.rng, 1)[0])
-            if now + delay < self.end:
-                self.after(now, delay, self.on_retry, i)
-
     def _handled(self, ev: Fact) -> None:
         i = ev.row
         now = ev.due
@@ -427,154 +363,3 @@ class _Engine(Routing):
         else:
             self.agent_idle[a].append(a)
             self.idle_entries[a] += 1
-
-    def _follow_up(self, i: int, dept: int, now: float) -> bool:
-        """What follows the end of handling ``i`` on a channel with wrap-up or repeat
-        contacts: whether the agent is still busy (wrap-up)."""
-        if dept < 0 and self.next_repeat is not None:
-            self._resolved(i, now, now)
-        wrap = self.wrap[i]
-        if wrap > 0:
-            # After-call work: the customer is done, the agent (and a chat's slot) is not.
-            self.wrap_up[i] = wrap
-            self.after(now, wrap, self.on_wrapped, i)
-            return True
-        return False
-
-    def _wrapped(self, ev: Fact) -> None:
-        """The agent of row ``ev.row`` finished its after-call work: capacity again."""
-        i = ev.row
-        a = self.agent[i]
-        self.load[a] -= self.weight[self.channel[i]]
-        self._agent_free(a, ev.due)
-
-    def _dept_answer(self, ev: Fact) -> None:
-        i = ev.row
-        now = ev.due
-        self.dept_response[i] = now
-        self.state[i] = CLOSABLE
-        ch = self.channel[i]
-        vip = self.vip[i]
-        w = self.weight[ch]
-        for pool in self.routes[ch][vip]:
-            a = self._take_agent(pool, w)
-            if a >= 0:
-                self._start_closing(i, a, w, now)
-                if w < FULL:
-                    self._assigned(pool, a)
-                return
-        # The customer's resolution clock started at the first attempt.
-        due = self.c_arrival[self._origin(i)] + self.rules[ch].resolution_due[self.priority[i]]
-        self.seq += 1
-        heapq.heappush(self.backlog[ch][1 - vip], (due, 1 - vip, self.seq, i))
-        for p in self.backlog_viewers[ch][1 - vip]:
-            self.pool_work[p] += 1
-
-    def _closed(self, ev: Fact) -> None:
-        i = ev.row
-        now = ev.due
-        self.resolved[i] = now
-        if self.next_repeat is not None:
-            self._resolved(i, now, now)
-        a = self.closing_agent[i]
-        self.load[a] -= self.weight[self.channel[i]]
-        self._agent_free(a, now)
-
-    # -- repeat contacts (sim/work.py) ---------------------------------------
-    def _repeats_of(self, contacts: Contacts, channels: list[ChannelRules]) -> None:
-        """Which channels have work after handling (wrap-up, repeats), and the
-        customers' potential repeat contacts, as lists (fast scalar access)."""
-        nch = len(channels)
-        follow = np.zeros(nch, dtype=bool)
-        wrap = np.asarray(self.columns["wrap"][: self.n_first])
-        follow[np.unique(contacts.channel[wrap > 0])] = True
-        self.repeats = rp = contacts.repeats
-        self.next_repeat: list[int] | None = None
-        self.repeat_patience: dict[int, float] = {}  # repeat rows in the bot
-        if rp is not None:
-            self.next_repeat = rp.first.tolist()
-            follow[np.unique(contacts.channel[rp.first >= 0])] = True
-            follow[np.unique(rp.channel[(rp.next >= 0) | (rp.wrap_up > 0)])] = True
-            self.rp_next: list[int] = rp.next.tolist()
-            self.rp_customer: list[int] = rp.customer.tolist()
-            self.rp_number: list[int] = rp.number.tolist()
-            self.rp_channel: list[int] = rp.channel.tolist()
-            self.rp_delay: list[float] = rp.delay.tolist()
-        self.follow_up: list[bool] = follow.tolist()
-
-    def _resolved(self, i: int, when: float, now: float) -> None:
-        """Contact ``i`` is resolved at ``when``: its customer's next potential
-        repeat, if any, comes back its delay later."""
-        assert self.next_repeat is not None
-        r = self.next_repeat[i]
-        if r < 0:
-            return
-        back = when + self.rp_delay[r]
-        if back < self.end:
-            self.clock.at(now, back, self.on_repeat, r)
-        else:
-            # Back after the run: recorded (open) so the problem counts as unresolved.
-            self._repeat_row(r, back)
-
-    def _repeat(self, ev: Fact) -> None:
-        """Potential repeat ``ev.row`` happens: a fresh contact of its customer."""
-        r = ev.row
-        now = ev.due
-        i = self._repeat_row(r, now)
-        rp = self.repeats
-        assert rp is not None
-        rules = self.rules[self.channel[i]]
-        if rules.bot and _inside(now % DAY, rules.bot_hours):
-            session = float(rp.bot_session[r])
-            self.bot_end[i] = now + session
-            if rp.contained[r]:
-                self.resolved[i] = now + session
-                self._resolved(i, now + session, now)
-                return
-            self.handle[i] *= rules.handover_factor
-            self.repeat_patience[i] = float(rp.patience[r])
-            self.after(now, session, self.on_bot_done, i)
-        else:
-            self._enqueue(i, float(rp.patience[r]), now)
-
-    def _repeat_row(self, r: int, at: float) -> int:
-        """Append the row of potential repeat ``r`` arriving at ``at``; its index."""
-        rp = self.repeats
-        assert rp is not None and self.next_repeat is not None
-        i = len(self.state)
-        if i == len(self.columns["queued"]):
-            self._grow()
-        cust = self.rp_customer[r]
-        ch = self.rp_channel[r]
-        self.extra_customer.append(cust)
-        self.extra_attempt.append(1)
-        self.extra_repeat.append(self.rp_number[r])
-        self.extra_arrival.append(at)
-        self.channel.append(ch)
-        self.priority.append(self.priority[cust])
-        self.vip.append(self.vip[cust])
-        self.needs.append(int(rp.department[r]))
-        self.state.append(NOT_QUEUED)
-        self.next_repeat.append(self.rp_next[r])
-        self.handle[i] = rp.handle_at(r, at % DAY)
-        self.dept_delay[i] = float(rp.dept_delay[r])
-        self.dept_delay_off[i] = float(rp.dept_delay_off[r])
-        self.closing[i] = float(rp.closing[r])
-        self.wrap[i] = float(rp.wrap_up[r])
-        due = self.rules[ch].response_due
-        self.due[i] = due(at, self.priority[cust], bool(self.vip[cust])) if due else math.inf
-        return i
-
-    # -- agents --------------------------------------------------------------
-
-
-def _inside(clock: float, hours: tuple[float, float] | None) -> bool:
-    """Whether a time of day lies in ``[open, close)``, which may span midnight."""
-    if hours is None:
-        return True
-    start, end = hours[0] % DAY, hours[1] % DAY
-    if start == end:
-        return True
-    if start < end:
-        return start <= clock < end
-    return clock >= start or clock < end
