@@ -52,7 +52,8 @@ def test_the_public_package_keeps_every_chart() -> None:
     assert set(plotting.__all__) == {
         "LONG_HORIZON_DAYS", "THRESHOLDS", "arrivals_and_staff", "backlog_over_time",
         "meet_heatmap", "plan_comparison", "rag_colour", "save_charts",
-        "service_level_over_time", "shift_occupancy", "skill_groups", "staffing_search",
+        "service_level_over_time", "shift_occupancy", "skill_groups", "staffing_curve",
+        "staffing_search",
         "sweep_chart", "target_probabilities", "wait_distribution",
     }  # fmt: skip
     charts = [n for n in plotting.__all__ if callable(getattr(plotting, n))]

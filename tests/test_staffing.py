@@ -85,8 +85,32 @@ def _three_shifts(night: int = 3, day: int = 8, evening: int = 6, **staffing: An
                     "volume": {
                         "per_day": 1200,
                         "daily_cv": 0.0,
-                        "hourly_profile": [1, 1, 1, 1, 1, 1, 2, 3, 5, 6, 6, 6,
-                                           6, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1],
+                        "hourly_profile": [
+                            1,
+                            1,
+                            1,
+                            1,
+                            1,
+                            1,
+                            2,
+                            3,
+                            5,
+                            6,
+                            6,
+                            6,
+                            6,
+                            6,
+                            6,
+                            5,
+                            5,
+                            4,
+                            4,
+                            3,
+                            3,
+                            2,
+                            2,
+                            1,
+                        ],
                     },  # fmt: skip
                     "handle_time": {"dist": "exponential", "mean": "8min"},
                     "patience": {"dist": "exponential", "mean": "5min"},
@@ -125,8 +149,10 @@ def test_staff_finds_the_least_cost_roster_of_an_enumerated_box():
     found = tuple(result.searched[k.name] for k in space)
     assert found in feasible
     assert plan_cost(space, found) == best
-    # Verification on fresh seeds only ever adds agents.
-    assert all(result.recommended[k.name] >= result.searched[k.name] for k in space)
+    # Verification changes the roster only on fresh seeds that a later set then verifies.
+    if result.recommended != result.searched:
+        assert result.verify_rounds >= 2
+    assert result.feasible
     # The stationary start is not the answer: the simulation moved it.
     assert analytic_start(sc, space) != result.recommended
 

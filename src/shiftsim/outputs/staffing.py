@@ -34,7 +34,16 @@ def print_staffing(result: StaffingResult, console: Console) -> None:
         verdict = "[red]some requirements cannot be met within the bounds[/red]"
     else:
         verdict = f"[red]misses on fresh seeds after {result.verify_rounds} verifications[/red]"
-    console.print(f"[bold]{sc.name}[/bold]: least-cost roster, {verdict}")
+    what = "requirement curve" if result.curve is not None else "least-cost roster"
+    console.print(f"[bold]{sc.name}[/bold]: {what}, {verdict}")
+    if result.curve is not None:
+        _print_curve(result, console)
+    if result.space:
+        _print_roster(result, console)
+    _print_requirements(result, console)
+
+
+def _print_roster(result: StaffingResult, console: Console) -> None:
     table = Table(title="Headcount per shift", title_justify="left")
     for col in ("pool", "shift", "now", "start", "recommended", "change", "on duty", "cost now",
                 "cost"):  # fmt: skip
@@ -57,6 +66,40 @@ def print_staffing(result: StaffingResult, console: Console) -> None:
         "(rotation); cost: paid hours per agent unless staffing.cost says otherwise"
     )
 
+
+def _print_curve(result: StaffingResult, console: Console) -> None:
+    """The requirement curve: a table per pool and day type, one row per interval."""
+    curve = result.curve
+    assert curve is not None
+    for (pool, days), rows in curve.groupby(["pool", "days"], sort=False):
+        table = Table(title=f"Agents on duty per interval: pool {pool}, {days} days",
+                      title_justify="left")  # fmt: skip
+        for col in ("interval", "now", "Erlang", "recommended", "worst requirement", "one fewer"):
+            table.add_column(col, justify="left" if col == "interval" else "right", no_wrap=True)
+        for r in rows.itertuples():
+            change = f" ({r.change:+d})" if r.change else ""
+            if r.worst_target is None:
+                worst = "not judged"
+            else:
+                mark = "" if r.met else "[red]missed[/red] "
+                worst = f"{mark}{percent(r.value)} (needs {percent(r.required, 0)})"
+            fewer = {"": "-", "nothing": "nothing"}.get(str(r.one_fewer_breaks), "breaks")
+            table.add_row(str(r.start), str(r.now), str(r.erlang), f"{r.recommended}{change}",
+                          worst, fewer)  # fmt: skip
+        staffing = result.scenario.pools[str(pool)].staffing
+        hours = float(staffing.interval) / 3600 if staffing is not None else 1.0
+        totals = [f"{rows[c].sum() * hours:,.0f}" for c in ("now", "erlang", "recommended")]
+        table.add_row("agent-hours", *totals, "", "", style="bold")
+        console.print(table)
+    console.print(
+        "Erlang: the Erlang C/A start at the interval's load; worst requirement: the lowest "
+        "of the interval's targets on fresh seeds (service level for per: horizon targets, "
+        "else the share of days the interval met its goal); one fewer: whether one agent "
+        "less there breaks a requirement (fresh seeds, the other intervals one lower too)"
+    )
+
+
+def _print_requirements(result: StaffingResult, console: Console) -> None:
     verified = result.verified
     req = Table(
         title=f"Requirements at the recommended roster, worst period per target "
@@ -79,7 +122,7 @@ def print_staffing(result: StaffingResult, console: Console) -> None:
         console.print(f"not judged (no eligible contact): {skipped}")
     for unmet in result.unmet:
         console.print(f"[red]cannot be met within the bounds:[/red] {unmet}")
-    if len(result.one_fewer):
+    if result.curve is None and len(result.one_fewer):
         console.print("[bold]One agent fewer[/bold] (fresh seeds):")
         for r in result.one_fewer.itertuples():
             console.print(f"  {r.pool}.{r.shift} at {r.headcount}: breaks {r.breaks}")
@@ -99,6 +142,10 @@ def staffing_summary(result: StaffingResult) -> dict[str, Any]:
         "requirements": json.loads(result.verified.to_json(orient="records")),
         "one_fewer": result.one_fewer.to_dict(orient="records"),
         "unmet": [str(u) for u in result.unmet],
+        "curve": None
+        if result.curve is None
+        else json.loads(result.curve.to_json(orient="records")),  # fmt: skip
+        "levels": {p: dict(v) for p, v in result.levels.items()},
         "evaluations": result.evaluations,
         "replications": result.replications_used,
         "verify_seed": result.verify_seed,
@@ -112,7 +159,8 @@ def write_plan(result: StaffingResult, path: str | Path) -> Path:
     data = result.plan().to_dict()
     header = (
         f"# Written by `shiftsim staff` from scenario {result.scenario.name!r}: the least-cost\n"
-        f"# headcounts meeting every requirement, verified on {result.verify_replications} "
+        f"# {'levels' if result.curve is not None else 'headcounts'} meeting every requirement, "
+        f"verified on {result.verify_replications} "
         f"fresh replications\n# (seed {result.verify_seed}). Run it with "
         f"`shiftsim run {path.name}`.\n"
     )
@@ -161,13 +209,19 @@ def render_staffing_html(result: StaffingResult) -> str:
         numeric=[False, True, False],
     )  # fmt: skip
     ax = plotting.staffing_search(result.trail, float(frame["cost"].sum()))
+    facts = [
+        f"Cost {frame['cost'].sum():,.0f} against {frame['cost_now'].sum():,.0f} today "
+        f"({int(frame['recommended'].sum())} agents on the roster against "
+        f"{int(frame['now'].sum())}).",
+    ]
+    charts = [chart(ax, "Every roster evaluated: cost against its worst requirement")]
+    if result.curve is not None:
+        roster, one_fewer, facts, charts = _curve_html(result, table, chart)
     context = {
         "name": result.scenario.name,
         "verdict": _verdict(result),
         "facts": [
-            f"Cost {frame['cost'].sum():,.0f} against {frame['cost_now'].sum():,.0f} today "
-            f"({int(frame['recommended'].sum())} agents on the roster against "
-            f"{int(frame['now'].sum())}).",
+            *facts,
             f"{result.evaluations} rosters evaluated on common random numbers, "
             f"{result.replications_used:,} replications, {result.wall_time:.0f} s.",
             f"Verified on {result.verify_replications} replications with seed "
@@ -182,9 +236,48 @@ def render_staffing_html(result: StaffingResult) -> str:
         "requirements": requirements,
         "unmet": [str(u) for u in result.unmet],
         "one_fewer": one_fewer,
-        "search_chart": chart(ax, "Every roster evaluated: cost against its worst requirement"),
+        "search_chart": charts[0],
     }
     return render("staffing.html.j2", context)
+
+
+def _curve_html(
+    result: StaffingResult, table: Any, chart: Any
+) -> tuple[Any, Any, list[str], list[Any]]:
+    """The curve's table, its one-fewer check, facts and chart for the staffing page."""
+    from shiftsim.outputs.plotting._staffing import staffing_curve
+
+    curve = result.curve
+    assert curve is not None
+    rows = []
+    for r in curve.itertuples():
+        worst = "not judged" if r.worst_target is None else (
+            f"{r.worst_target}: {percent(r.value)} (needs {percent(r.required, 0)})"
+            + ("" if r.met else ", missed"))  # fmt: skip
+        rows.append([str(r.pool), str(r.days), str(r.start), str(r.now), str(r.erlang),
+                     str(r.recommended), f"{r.change:+d}", worst])  # fmt: skip
+    roster = table(["pool", "days", "interval", "now", "Erlang", "recommended", "change",
+                    "worst requirement (fresh seeds)"], rows,
+                   numeric=[False, False, False, True, True, True, True, False])  # fmt: skip
+    fewer = curve[curve["one_fewer_breaks"] != ""]
+    one_fewer = table(["pool", "days", "interval", "level", "breaks"],
+                      [[str(r.pool), str(r.days), str(r.start), str(r.recommended - 1),
+                        str(r.one_fewer_breaks)] for r in fewer.itertuples()],
+                      numeric=[False, False, False, True, False])  # fmt: skip
+    facts = []
+    for pool, mine in curve.groupby("pool", sort=False):
+        staffing = result.scenario.pools[str(pool)].staffing
+        hours = float(staffing.interval) / 3600 if staffing is not None else 1.0
+        for days, rows_d in mine.groupby("days", sort=False):
+            facts.append(
+                f"Pool {pool}, {days} days: {rows_d['recommended'].sum() * hours:,.0f} "
+                f"agent-hours a day against {rows_d['now'].sum() * hours:,.0f} today "
+                f"(Erlang start {rows_d['erlang'].sum() * hours:,.0f})."
+            )
+    kinds = list(dict.fromkeys(curve["days"]))
+    charts = [chart(staffing_curve(curve, days), f"Requirement curve, {days} days")
+              for days in kinds]  # fmt: skip
+    return roster, one_fewer, facts, charts
 
 
 def write_folder(result: StaffingResult, folder: str | Path, force: bool = False) -> Path:
@@ -192,8 +285,10 @@ def write_folder(result: StaffingResult, folder: str | Path, force: bool = False
 
     Holds ``plan.yaml`` (runs as is), ``roster.csv``, ``requirements.csv`` (fresh
     seeds), ``one_fewer.csv``, ``search.csv`` (every evaluation), ``summary.json``
-    and ``staffing.html``. An existing folder is replaced only with ``force``,
-    and only if it is a staffing folder itself.
+    and ``staffing.html``; for pools staffed by interval also ``curve.csv`` and
+    ``interval_requirements.csv`` (every interval and target, fresh seeds). An
+    existing folder is replaced only with ``force``, and only if it is a
+    staffing folder itself.
     """
     folder = Path(folder)
     if folder.exists():
@@ -206,6 +301,10 @@ def write_folder(result: StaffingResult, folder: str | Path, force: bool = False
     try:
         write_plan(result, tmp / "plan.yaml")
         result.roster().to_csv(tmp / "roster.csv", index=False)
+        if result.curve is not None:
+            result.curve.to_csv(tmp / "curve.csv", index=False)
+        if result.interval_requirements is not None:
+            result.interval_requirements.to_csv(tmp / "interval_requirements.csv", index=False)
         result.verified.to_csv(tmp / "requirements.csv", index=False)
         result.one_fewer.to_csv(tmp / "one_fewer.csv", index=False)
         result.trail.to_csv(tmp / "search.csv", index=False)

@@ -21,7 +21,7 @@ for slides; ``_style``: the shared look); this package is their public face.
 from __future__ import annotations
 
 from shiftsim.outputs.plotting._files import save_charts
-from shiftsim.outputs.plotting._staffing import staffing_search
+from shiftsim.outputs.plotting._staffing import staffing_curve, staffing_search
 
 # Colours and font sizes, for charts drawn to match (kept out of __all__).
 from shiftsim.outputs.plotting._style import AMBER as AMBER
@@ -61,6 +61,7 @@ __all__ = [
     "service_level_over_time",
     "shift_occupancy",
     "skill_groups",
+    "staffing_curve",
     "staffing_search",
     "sweep_chart",
     "target_probabilities",

@@ -1,0 +1,247 @@
+"""``shiftsim staff``: the stages of the shift search, and the choice between shifts and curves."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from shiftsim.model.formats import percent
+from shiftsim.model.scenario import Scenario
+from shiftsim.planning.staffing.curve import staff_curve
+from shiftsim.planning.staffing.evaluation import Evaluator, Unmet, requirement_key, unmet_of
+from shiftsim.planning.staffing.result import FRESH_SEED_OFFSET, StaffingResult
+from shiftsim.planning.staffing.search import add_until_met, search
+from shiftsim.planning.staffing.space import Knob, Plan, knobs, moved, named
+from shiftsim.planning.staffing.start import analytic_start
+
+__all__ = ["staff"]
+
+
+def staff(
+    scenario: Scenario,
+    executor: Executor | None = None,
+    screen_replications: int | None = None,
+    verify_replications: int | None = None,
+    max_steps: int = 200,
+    verify_rounds: int = 3,
+    progress: Callable[[str], None] | None = None,
+) -> StaffingResult:
+    """Find the least-cost shift headcounts (or interval levels) that meet every requirement.
+
+    A scenario with a pool staffed by interval gets the requirement curve of
+    those pools (:attr:`StaffingResult.curve`; their shifts' pools stay as
+    they are); any other gets the least-cost headcount per shift
+    (:meth:`StaffingResult.roster`). See :mod:`shiftsim.planning.staffing`.
+
+    Parameters
+    ----------
+    scenario
+        The center; its ``staffing`` section says which headcounts may change,
+        their bounds and costs, and the default confidence of targets.
+    executor
+        Where replications run (see :func:`shiftsim.analysis.runner.executor_for`).
+    screen_replications
+        Replications of the screening search (default: a quarter of the
+        scenario's, at least 4).
+    verify_replications
+        Replications of the final search and of the verification on fresh seeds
+        (default: the scenario's).
+    max_steps
+        Most add steps per stage (iterations of the curve search).
+    verify_rounds
+        Fresh seed sets at most: when a verification misses, agents are added on
+        its seeds and the next set verifies again; the last set decides nothing.
+    progress
+        Called with a line of text after each evaluation.
+    """
+    if any(pool.staffing is not None for pool in scenario.pools.values()):
+        return staff_curve(
+            scenario, executor, screen_replications, verify_replications,
+            max_iterations=min(max_steps, 30), verify_rounds=verify_rounds, progress=progress,
+        )  # fmt: skip
+    started = time.perf_counter()
+    space = tuple(knobs(scenario))
+    full = verify_replications or scenario.replications
+    screen = min(screen_replications or max(4, full // 4), full)
+    ev = Evaluator(scenario, space, executor, progress)
+    start = analytic_start(scenario, space)
+    plan: Plan = tuple(start[k.name] for k in space)
+    out_of_reach = _out_of_reach(ev, plan, screen, full)
+    # Screening on few replications: add, remove, polish. Then the full count from
+    # its answer (reusing the screening replications) adds where it falls short;
+    # taking agents away is left to the verification, whose one-fewer check
+    # simulates exactly those rosters on fresh seeds.
+    plan, unmet = search(ev, plan, screen, scenario.seed, max_steps)
+    if not unmet and full > screen:
+        plan, unmet = add_until_met(ev, plan, full, scenario.seed, max_steps)
+    searched = plan
+    plan, verified, fewer, fresh, rounds, more = _verify(
+        ev, plan, screen, full, verify_rounds, max_steps, stop=bool(unmet)
+    )
+    return StaffingResult(
+        scenario=scenario,
+        space=space,
+        start=start,
+        searched=dict(named(space, searched)),
+        recommended=dict(named(space, plan)),
+        verified=verified,
+        one_fewer=fewer,
+        unmet=tuple(out_of_reach + unmet + more),
+        trail=pd.DataFrame(ev.trail),
+        evaluations=ev.evaluations,
+        replications_used=ev.replications,
+        wall_time=time.perf_counter() - started,
+        screen_replications=screen,
+        verify_replications=full,
+        verify_seed=fresh,
+        verify_rounds=rounds,
+    )
+
+
+AMPLE_FACTOR = 2
+"""The out-of-reach check staffs every shift at this many times its analytic start."""
+
+
+def _out_of_reach(ev: Evaluator, start: Plan, screen: int, full: int) -> list[Unmet]:
+    """What no roster the search would consider can meet: said at once, and not chased.
+
+    A department's delay, or a backlog beyond any headcount allowed. Every
+    shift is staffed at twice its analytic start (at least 10 more agents),
+    within its bounds: a requirement that fails there does not depend on the
+    headcount in any useful range, and simulating every shift at its upper
+    bound (three times today's) costs several evaluations, as a replication's
+    cost grows with the agents on the roster. Judged on the screening
+    replications where that is clear (the 95% interval below the
+    requirement); a requirement that misses on them only by chance, as a
+    low-volume night can, is judged again on the full replications.
+    """
+    space, seed = ev.space, ev.scenario.seed
+    ample: Plan = tuple(
+        min(k.high, max(AMPLE_FACTOR * v, v + 10)) for k, v in zip(space, start, strict=True)
+    )
+    (table,) = ev.requirements([ample], screen, seed)
+    missed = table[~table["met"].to_numpy(dtype=bool)]
+    if screen < full and (missed["high"] >= missed["required"]).any():
+        (table,) = ev.requirements([ample], full, seed)
+        missed = table[~table["met"].to_numpy(dtype=bool)]
+    ev.ignored = {requirement_key(r) for _, r in missed.iterrows()}
+    at_bounds = all(v == k.high for k, v in zip(space, ample, strict=True))
+    how = None if at_bounds else "even with every shift at twice its analytic start"
+    return [replace(unmet_of(r, space, ample), how=how) for _, r in missed.iterrows()]
+
+
+def _verify(
+    ev: Evaluator, plan: Plan, screen: int, full: int, verify_rounds: int, max_steps: int,
+    stop: bool,
+) -> tuple[Plan, pd.DataFrame, pd.DataFrame, int, int, list[Unmet]]:  # fmt: skip
+    """Verify on seeds the search never saw, mending there; then the "one fewer" check.
+
+    Where the verification misses, the search flattered itself: agents are
+    added on those seeds and new ones verify again. Where one agent fewer on a
+    changed shift still meets every requirement there, the search was too
+    cautious: that agent goes, and new seeds verify again. The last set of
+    seeds decides nothing (unless ``verify_rounds`` runs out).
+    """
+    space = ev.space
+    rounds = 0
+    unmet: list[Unmet] = []
+    while True:
+        rounds += 1
+        fresh = ev.scenario.seed + FRESH_SEED_OFFSET * rounds
+        (verified,) = ev.requirements([plan], full, fresh)
+        last = stop or rounds == verify_rounds
+        if not ev.holds(verified) and not last:
+            plan, unmet = add_until_met(ev, plan, full, fresh, max_steps)
+            if not unmet:
+                continue
+            last = True
+            (verified,) = ev.requirements([plan], full, fresh)
+        changed = [i for i, k in enumerate(space) if plan[i] != k.current and plan[i] > k.low]
+        fewer = {i: moved(plan, i, plan[i] - 1) for i in changed}
+        tables = _one_fewer(ev, plan, fewer, verified, screen, full, fresh)
+        spare = [i for i in changed if ev.holds(tables[i])]
+        if spare and ev.holds(verified) and not last:
+            best = max(spare, key=lambda i: (space[i].cost, plan[i] - space[i].current))
+            plan = fewer[best]
+            continue
+        return plan, verified, _fewer_frame(ev, space, plan, tables), fresh, rounds, unmet
+
+
+NEAR = 0.04
+"""An estimated one-fewer requirement this close to its threshold is simulated in full."""
+
+
+def _one_fewer(
+    ev: Evaluator, plan: Plan, fewer: dict[int, Plan], verified: pd.DataFrame, screen: int,
+    full: int, fresh: int,
+) -> dict[int, pd.DataFrame]:  # fmt: skip
+    """The requirements with one agent fewer on each changed shift, on the fresh seeds.
+
+    On common random numbers the change one agent makes is measured well on
+    few replications, even where the level itself is not: each roster is
+    simulated on the first ``screen`` fresh replications, and its requirement
+    estimated as the verified value (all replications) plus the change
+    measured on those (a control variate). Where an estimate lies within
+    :data:`NEAR` of its threshold, the roster is simulated on all the fresh
+    replications and judged as is.
+    """
+    if screen >= full or not fewer:
+        return dict(zip(fewer, ev.requirements(list(fewer.values()), full, fresh), strict=True))
+    (base,) = ev.requirements([plan], screen, fresh)  # the verification's first replications
+    quick = ev.requirements(list(fewer.values()), screen, fresh)
+    out: dict[int, pd.DataFrame] = {}
+    for i, table in zip(fewer, quick, strict=True):
+        estimate = _estimated(verified, base, table)
+        keys = zip(estimate["target_index"], estimate["period"], strict=True)
+        reachable = np.array([k not in ev.ignored for k in keys], dtype=bool)
+        gap = (estimate["value"] - estimate["required"]).abs().to_numpy()
+        if not bool((gap[reachable] < NEAR).any()):
+            out[i] = estimate
+    near = [i for i in fewer if i not in out]
+    for i, table in zip(near, ev.requirements([fewer[i] for i in near], full, fresh), strict=True):
+        out[i] = table
+    return out
+
+
+def _estimated(verified: pd.DataFrame, base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
+    """``verified`` with each value moved by ``other - base`` (rows judged in all three)."""
+    key = ["target_index", "period"]
+    diff = other.set_index(key)["value"] - base.set_index(key)["value"]
+    out = verified.copy()
+    moved_by = diff.reindex(pd.MultiIndex.from_frame(out[key])).to_numpy()
+    out["value"] = (out["value"] + moved_by).clip(0.0, 1.0)
+    out["low"] = out["high"] = float("nan")  # an estimate: no interval of its own
+    out["met"] = out["value"] >= out["required"] - 1e-12
+    # A requirement the short run did not judge (no eligible contact there) is unknown:
+    # keep it failing so that the roster is simulated in full.
+    out.loc[np.isnan(moved_by), "met"] = False
+    out.loc[np.isnan(moved_by), "value"] = out.loc[np.isnan(moved_by), "required"]
+    return out
+
+
+def _fewer_frame(
+    ev: Evaluator, space: Sequence[Knob], plan: Plan, tables: dict[int, pd.DataFrame]
+) -> pd.DataFrame:
+    rows = []
+    for i, t in tables.items():
+        k = space[i]
+        broken = ev.failing(t)  # what the roster met and one agent less breaks
+        rows.append(
+            {
+                "pool": k.pool,
+                "shift": k.shift,
+                "headcount": plan[i] - 1,
+                "breaks": "; ".join(
+                    f"{r.target} ({r.period}) {percent(r.value)} < {percent(r.required, 0)}"
+                    for r in broken.itertuples()
+                )
+                or "nothing",
+                "broken": len(broken),
+            }
+        )
+    return pd.DataFrame(rows, columns=["pool", "shift", "headcount", "breaks", "broken"])
