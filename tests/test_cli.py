@@ -257,6 +257,7 @@ def test_volume_scales_per_day_of_every_channel_or_one() -> None:
 
     sc = load_scenario(MINIMAL.parent / "holiday.yaml")
     both = _scaled(sc, _volume_factors(("1.5", "chat=0.5"), "x"), "x")
+
     def per_day(scenario: Scenario, name: str) -> float:
         return scenario.channels[name].volume.per_day
 

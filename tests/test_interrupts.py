@@ -172,7 +172,6 @@ def test_atomic_blocks_hold_even_the_second_ctrl_c() -> None:
     assert done == ["renamed"]
 
 
-
 def test_a_ctrl_c_after_the_command_ended_is_ignored(small) -> None:
     """Once the console script's command is over, Ctrl-C is ignored: Python resets its own
     handlers to the default at shutdown, and a Ctrl-C then killed the finished run (-2)."""
@@ -184,6 +183,7 @@ def test_a_ctrl_c_after_the_command_ended_is_ignored(small) -> None:
         assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
     finally:
         signal.signal(signal.SIGINT, before)
+
 
 # -- real processes at random moments (slow) -------------------------------------------------
 

@@ -507,8 +507,13 @@ def test_the_scenario_hash_ignores_keys_left_at_their_defaults() -> None:
 
     base = {
         "horizon": {"start": "2026-03-02", "days": 2},
-        "channels": {"phone": {"kind": "voice", "volume": {"per_day": 100},
-                               "handle_time": {"dist": "exponential", "mean": "5min"}}},
+        "channels": {
+            "phone": {
+                "kind": "voice",
+                "volume": {"per_day": 100},
+                "handle_time": {"dist": "exponential", "mean": "5min"},
+            }
+        },
         "pools": {"agents": {"channels": ["phone"], "shifts": {"day": {"headcount": 3}}}},
     }
     plain = scenario_hash(parse_scenario(base))

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 __all__ = ["OUTCOMES", "TIME_COLUMNS", "contact_table", "clock_times"]
 
+
 def clock_times(origin: pd.Timestamp, seconds: np.ndarray) -> pd.DatetimeIndex:
     """``origin`` plus ``seconds`` (NaN becomes NaT), to the nanosecond.
 
