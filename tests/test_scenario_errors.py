@@ -549,6 +549,12 @@ def test_merge_keys_work(tmp_path: Path) -> None:
         ),
         (
             "{per_day: 600}",
+            "{per_day: 600, weekday_factors: {sun: 700}}",
+            "channels.phone.volume.weekday_factors",
+            "between 0 and 10",
+        ),
+        (
+            "{per_day: 600}",
             "{per_day: 600, hourly_profile: [" + ", ".join(["1e308"] * 24) + "]}",
             "channels.phone.volume.hourly_profile",
             "positive sum",
@@ -589,6 +595,7 @@ def test_merge_keys_work(tmp_path: Path) -> None:
         "nan",
         "volume-bound",
         "nan-factor",
+        "factor-bound",
         "profile-overflow",
         "cv-bound",
         "duration-inf",

@@ -45,6 +45,13 @@ Profile = Annotated[tuple[float, ...], AfterValidator(_profile)]
 """24 relative volumes, one per clock hour; a zero is a closed hour."""
 
 
+MAX_WEEKDAY_FACTOR = 10.0
+"""Largest weekday factor: a weekday ten times ``per_day`` is a different center."""
+
+MAX_EVENT_FACTOR = 100.0
+"""Largest event factor: a launch day a hundred times the usual volume is past any plan."""
+
+
 class Volume(_Model):
     """How many contacts arrive: a daily volume shaped by hour and weekday.
 
@@ -75,8 +82,11 @@ class Volume(_Model):
     @classmethod
     def _factors(cls, v: dict[str, float]) -> dict[str, float]:
         for day, factor in v.items():
-            if factor < 0:
-                raise ValueError(f"factor for {day} must be >= 0 (got {factor})")
+            if not 0 <= factor <= MAX_WEEKDAY_FACTOR:
+                raise ValueError(
+                    f"factor for {day} must be between 0 and {MAX_WEEKDAY_FACTOR:g} "
+                    f"(a weekday's volume relative to per_day) (got {factor:g})"
+                )
         return v
 
     def profile_for(self, weekday: str) -> tuple[float, ...]:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
 
 from shiftsim.model.base import ClockTime, _clock_text, _Model
-from shiftsim.model.channels import Profile
+from shiftsim.model.channels import MAX_EVENT_FACTOR, Profile
 from shiftsim.model.distributions import Duration
 from shiftsim.model.durations import DAY, HOUR, MINUTE, format_duration
 from shiftsim.model.names import PRIORITIES, Priority
@@ -39,8 +39,8 @@ class Event(_Model):
 
     date: dt.date
     until: dt.date | None = None
-    factor: float = Field(default=1.0, ge=0)
-    channels: dict[str, Annotated[float, Field(ge=0)]] = {}
+    factor: float = Field(default=1.0, ge=0, le=MAX_EVENT_FACTOR)
+    channels: dict[str, Annotated[float, Field(ge=0, le=MAX_EVENT_FACTOR)]] = {}
     label: str = ""
     hourly_profile: Profile | None = None
 
