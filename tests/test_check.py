@@ -278,6 +278,7 @@ def test_check_prints_the_dominant_reasons_only(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow  # a few seconds: in the full suite
 def test_ignored_names_what_the_planner_ignores() -> None:
     holiday = MINIMAL.parent / "holiday.yaml"
     scenario = load_scenario(holiday, {"replications": 1, "horizon.days": 7})

@@ -101,6 +101,7 @@ def test_run_minimal_prints_every_target() -> None:
         assert title in output
 
 
+@pytest.mark.slow  # a few seconds: in the full suite
 def test_overrides_appear_in_the_header(tmp_path: Path) -> None:
     path = tmp_path / "strained.yaml"
     path.write_text(STRAINED, encoding="utf-8")

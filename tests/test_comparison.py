@@ -58,6 +58,7 @@ def test_crn_same_customers_whatever_the_staffing_or_bot(plan) -> None:
     assert not np.array_equal(generate_contacts(plan, 4, cal).arrival[:50], a.arrival[:50])
 
 
+@pytest.mark.slow  # a few seconds: in the full suite
 def test_paired_differences_are_narrower_than_independent(plan) -> None:
     # Two days (the 24th surges) and four replications: on seeds 1-8 the paired
     # interval was 5 to 25 times narrower than the independent one.
@@ -87,6 +88,7 @@ def test_compare_rejects_unlike_targets(plan) -> None:
         shiftsim.compare({"a": plan, "b": other})
 
 
+@pytest.mark.slow  # a few seconds: in the full suite
 def test_sweep_bot_containment(plan) -> None:
     small = plan.with_({"horizon.days": 1}, replications=3)
     frame = shiftsim.sweep(small, "channels.chat.bot.containment", [0.0, 0.5])
@@ -110,6 +112,7 @@ def test_compare_rejects_other_goals(plan) -> None:
         shiftsim.compare({"a": plan, "b": plan.with_(targets=targets)})
 
 
+@pytest.mark.slow  # a few seconds: in the full suite
 def test_compare_on_worker_processes_equals_serial(plan) -> None:
     small = plan.with_({"horizon.days": 1}, replications=2)
     other = small.set("pools.frontline.shifts.night.headcount", 9)

@@ -104,7 +104,7 @@ def test_validate_never_crashes_quick(tmp_path_factory, mutation) -> None:
 
 
 @pytest.mark.slow
-@settings(FUZZ, max_examples=1200)
+@settings(FUZZ, max_examples=1000)
 @given(mutation=mutations)
 def test_validate_never_crashes(tmp_path_factory, mutation) -> None:
     _validate(tmp_path_factory.mktemp("fuzz"), mutation)

@@ -398,6 +398,7 @@ def test_unreadable_folder_is_an_output_error(folder: Path, tmp_path: Path) -> N
         write_report(broken)
 
 
+@pytest.mark.slow  # a few seconds: in the full suite
 def test_interrupted_run_is_flagged(tiny: Path, tmp_path: Path) -> None:
     sc = load_scenario(tiny)
     results = ResultsFolder(tmp_path / "cut", sc, str(tiny), contacts=False)

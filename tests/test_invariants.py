@@ -15,6 +15,7 @@ import datetime as dt
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -606,6 +607,7 @@ HYPOTHESIS = settings(
 )
 
 
+@pytest.mark.slow  # a few seconds: in the full suite
 def test_replication_invariants() -> None:
     """Every invariant holds on every random scenario, and the scenarios reach every feature."""
     seen: dict[str, bool] = dict.fromkeys(

@@ -171,7 +171,9 @@ def test_chatbot_effect(jupyter_home: Path) -> None:
     import numpy as np
     from scipy import stats
 
-    nb = execute("chatbot_effect")
+    # Two seeds per containment (the notebook's default is 3): four searches instead of
+    # six keep the suite under ten minutes, and every check below holds for any k >= 2.
+    nb = execute("chatbot_effect", "K = 2")
     assert stderr(nb) == []
     out = conclusions(nb)
     assert set(out) >= {

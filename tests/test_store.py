@@ -84,6 +84,7 @@ def test_existing_complete_folder_is_not_overwritten(complete, scenario) -> None
     assert (out / "metadata.json").read_text() == before
 
 
+@pytest.mark.slow  # a few seconds: in the full suite
 def test_interrupt_then_resume_loses_nothing(tmp_path, scenario, complete) -> None:
     out = tmp_path / "run"
     first = _run_into(ResultsFolder(out, scenario, "test", fmt="csv"), scenario, stop_after=1)
@@ -154,6 +155,7 @@ def test_cli_run_writes_folder_and_refuses_to_overwrite(tmp_path) -> None:
     assert third.exit_code == 0, third.output
 
 
+@pytest.mark.slow  # a few seconds: in the full suite
 def test_resume_with_fewer_replications_keeps_only_those(tmp_path, scenario) -> None:
     out = tmp_path / "fewer"
     _run_into(ResultsFolder(out, scenario, "test", fmt="csv"), scenario, stop_after=2)
