@@ -1,20 +1,25 @@
 """Benchmark workloads, each run in a fresh process by ``benchmarks/run.py``.
 
-Usage: ``python benchmarks/workloads.py NAME CONTACTS [AGENTS]``; prints one
-JSON line with the contacts simulated, seconds, peak resident memory and the
-mean wait / P(wait <= 20 s) so that every variant can be checked against
-Erlang C (M/M/n, load 0.9, mean handle 300 s).
+Usage: ``python benchmarks/workloads.py NAME SIZE [AGENTS] [--first all] [--days N]``;
+prints one JSON line with the seconds (CPU of this process), peak resident
+memory and what the workload simulated. For the M/M/n workloads (``engine``,
+``simulate``, ``heapq``, ``simpy``, ``ciw``) SIZE is the contacts and the line
+holds the mean wait / P(wait <= 20 s), so that every variant can be checked
+against Erlang C (M/M/n, load 0.9, mean handle 300 s). For ``search`` SIZE is
+the replications of ``scenarios/holiday.yaml`` (see :func:`run_search`).
 """
 
 from __future__ import annotations
 
+import argparse
 import heapq
 import json
 import random
 import resource
-import sys
 import time
 from collections import deque
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -27,9 +32,18 @@ def rate(agents: int) -> float:
 
 
 def mmn_scenario(agents: int, contacts: int) -> dict:
-    """The M/M/n workload as an ordinary shiftsim scenario."""
+    """The M/M/n workload as an ordinary shiftsim scenario.
+
+    Arrivals come at the rate of load 0.9 around the clock for as many days as
+    ``contacts`` needs. Less than half a day's worth (many agents: 10,000 take
+    2.6 million a day) arrive in the first hours of one day, at the same rate.
+    """
     lam = rate(agents)
-    days = max(1, round(contacts / (lam * 86400)))
+    days = round(contacts / (lam * 86400))
+    hours = 24
+    if days < 1:
+        days = 1
+        hours = max(1, round(contacts / (lam * 3600)))
     return {
         "name": f"M/M/{agents} benchmark",
         "horizon": {"start": "2026-01-05", "days": days},
@@ -38,7 +52,11 @@ def mmn_scenario(agents: int, contacts: int) -> dict:
         "channels": {
             "phone": {
                 "kind": "voice",
-                "volume": {"per_day": lam * 86400, "hourly_profile": [1] * 24, "daily_cv": 0},
+                "volume": {
+                    "per_day": lam * 3600 * hours,
+                    "hourly_profile": [1] * hours + [0] * (24 - hours),
+                    "daily_cv": 0,
+                },
                 "handle_time": {"dist": "exponential", "mean": f"{MEAN_HANDLE}s"},
             }
         },
@@ -63,12 +81,38 @@ def run_engine(contacts: int, agents: int) -> dict:
     seconds = time.process_time() - t
     log = rep.result.log
     wait = (log.answered - log.queued)[~np.isnan(log.answered)]
+    # Offered load: agent time handed out per agent and second of arrivals
+    # (0.9 by construction; every contact is served, so it is the occupancy).
+    span = float(log.arrival.max() - log.arrival.min())
+    busy = float(np.nansum(log.handled - log.answered))
     return {
         "contacts": len(log),
         "seconds": seconds,
         "mean_wait": float(wait.mean()),
         "p_wait_20": float((wait <= 20).mean()),
         "record_bytes": log.nbytes / len(log),
+        "load": busy / (agents * span),
+    }
+
+
+def run_simulate(contacts: int, agents: int) -> dict:
+    """The same scenario through ``simulate()``: arrivals, engine, records and every KPI."""
+    from shiftsim.analysis.runner import simulate
+    from shiftsim.model.loading import parse_scenario
+
+    sc = parse_scenario(mmn_scenario(agents, contacts))
+    t = time.process_time()
+    result = simulate(sc, workers=1, kpis="all")
+    seconds = time.process_time() - t
+    # The figures a planner reads: ASA per channel and the service level of the
+    # 20 s target (contacts answered within 20 s of arriving, over all of them).
+    channel = result.channels().iloc[0]
+    target = result.targets().iloc[0]
+    return {
+        "contacts": sum(m.n_contacts for m in result.metrics),
+        "seconds": seconds,
+        "mean_wait": float(channel["asa_s"]),
+        "p_wait_20": float(target["service_level"]),
     }
 
 
@@ -162,15 +206,87 @@ def run_ciw(contacts: int, agents: int) -> dict:
             "p_wait_20": float((w <= 20).mean())}  # fmt: skip
 
 
-WORKLOADS = {"engine": run_engine, "simpy": run_simpy, "heapq": run_heapq, "ciw": run_ciw}
+def run_search(replications: int, first: str = "targets", days: int | None = None) -> dict:
+    """What a staffing search pays per roster, against a full run of the same replications.
+
+    ``scenarios/holiday.yaml`` with ``replications`` replications in this
+    process, twice: as the search evaluates a roster (``kpis="targets"``, then
+    :meth:`~shiftsim.analysis.results.RunResult.requirements`) and as a full
+    run (``kpis="all"``, then ``targets()``, which judges the same
+    requirements). ``first`` is the one timed first (``run.py`` alternates it
+    between rounds); ``days`` shortens the horizon (for tests). Fails unless
+    both give the same requirement table.
+    """
+    import pandas as pd
+
+    from shiftsim.analysis.runner import simulate
+    from shiftsim.model.loading import load_scenario
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "holiday.yaml"
+    overrides: dict[str, Any] = {"replications": replications}
+    if days is not None:
+        overrides["horizon.days"] = days
+    sc = load_scenario(path, overrides)
+    # Untimed warm-up of both paths on one day, so that neither pays for the
+    # first calls (lazy imports, caches) in the other's place.
+    tiny = load_scenario(path, {"replications": 1, "horizon.days": 1})
+    for kpis in ("targets", "all"):
+        simulate(tiny, workers=1, kpis=kpis).targets()
+
+    def evaluate(kpis: str) -> tuple[float, Any]:
+        t = time.process_time()
+        result = simulate(sc, workers=1, kpis=kpis)
+        if kpis == "targets":
+            result.requirements()
+        else:
+            result.targets()
+        return time.process_time() - t, result
+
+    order = [first, "all" if first == "targets" else "targets"]
+    timed = {kpis: evaluate(kpis) for kpis in order}
+    (search_s, search), (full_s, full) = timed["targets"], timed["all"]
+    table, full_table = search.requirements(), full.requirements()
+    pd.testing.assert_frame_equal(table, full_table, check_exact=True)
+    if table.attrs["skipped"] != full_table.attrs["skipped"]:
+        raise AssertionError("the two runs skipped different requirements")
+    return {
+        "replications": replications,
+        "contacts": sum(m.n_contacts for m in full.metrics),
+        "first": first,
+        "search_seconds": search_s,
+        "full_seconds": full_s,
+        "seconds": search_s + full_s,
+        "ratio": full_s / search_s,
+        "requirements": len(table),
+        "requirements_met": int(table["met"].sum()),
+        "identical": True,
+    }
+
+
+WORKLOADS = {
+    "engine": run_engine,
+    "simulate": run_simulate,
+    "simpy": run_simpy,
+    "heapq": run_heapq,
+    "ciw": run_ciw,
+}
 
 
 def main() -> None:
-    name, contacts = sys.argv[1], int(sys.argv[2])
-    agents = int(sys.argv[3]) if len(sys.argv) > 3 else 50
-    out = WORKLOADS[name](contacts, agents)
-    out["name"] = name
-    out["agents"] = agents
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("name", choices=[*WORKLOADS, "search"])
+    ap.add_argument("size", type=int, help="contacts (replications for search)")
+    ap.add_argument("agents", type=int, nargs="?", default=50)
+    ap.add_argument("--first", choices=["targets", "all"], default="targets",
+                    help="search: the path timed first")  # fmt: skip
+    ap.add_argument("--days", type=int, default=None, help="search: days of the horizon")
+    args = ap.parse_args()
+    if args.name == "search":
+        out = run_search(args.size, args.first, args.days)
+    else:
+        out = WORKLOADS[args.name](args.size, args.agents)
+        out["agents"] = args.agents
+    out["name"] = args.name
     out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(out))
 
