@@ -47,7 +47,7 @@ from shiftsim.model.deadlines import deadlines
 from shiftsim.model.durations import DAY
 from shiftsim.model.names import PRIORITIES
 from shiftsim.model.scenario import Scenario, Target
-from shiftsim.sim.records import Outcome
+from shiftsim.sim.records import ContactLog, Outcome
 from shiftsim.sim.replication import Replication
 
 __all__ = [
@@ -243,9 +243,11 @@ def period_counts(
     rel = np.asarray(arrival, dtype=float) - start
     day = np.floor(rel / DAY).astype(np.int64)
     clock = rel - day * DAY
+    del rel
     ok = np.asarray(ok, dtype=bool)
-    n = len(windows)
-    cells, hits = [], []
+    eligible = np.zeros((days, len(windows)), dtype=np.int64)
+    met = np.zeros((days, len(windows)), dtype=np.int64)
+    # One window at a time: its counts, not every window's cells at once (memory).
     for w, (lo, hi) in enumerate(windows):
         if lo < hi:
             inside = (clock >= lo) & (clock < hi)
@@ -255,12 +257,9 @@ def period_counts(
             inside = early | (clock >= lo)
             opened = day - early
         inside &= (opened >= 0) & (opened < days)
-        cells.append(opened[inside] * n + w)
-        hits.append(ok[inside])
-    cell = np.concatenate(cells) if cells else np.zeros(0, dtype=np.int64)
-    hit = np.concatenate(hits) if hits else np.zeros(0, dtype=bool)
-    eligible = np.bincount(cell, minlength=days * n).reshape(days, n)
-    met = np.bincount(cell[hit], minlength=days * n).reshape(days, n)
+        on = opened[inside]
+        eligible[:, w] = np.bincount(on, minlength=days)
+        met[:, w] = np.bincount(on[ok[inside]], minlength=days)
     return eligible, met
 
 
@@ -279,33 +278,19 @@ def measure(rep: Replication, scenario: Scenario, kpis: str = "all") -> Replicat
     ``kpis="targets"`` computes only the target counts per day and period
     (:data:`TARGET_FIELDS`: what judging targets and a staffing search need)
     and skips intervals, percentiles, agent time and backlog.
+
+    Each group of KPIs is computed by a function of its own, over the rows it
+    needs: its full-length temporaries are freed before the next group starts,
+    so the memory beyond the log is one group's working arrays (issue 17).
     """
     if kpis not in KPIS:
         raise ValueError(f"kpis must be one of {', '.join(map(repr, KPIS))} (got {kpis!r})")
-    log, cal, roster = rep.result.log, rep.calendar, rep.roster
-    days = cal.days
+    log, cal = rep.result.log, rep.calendar
     step = scenario.reporting.interval
-    n_iv = int(round(days * DAY / step))
-    t0, t1 = cal.report_start, cal.report_end
-    targets = scenario.resolved_targets
-    # The whole day is window 0, so day and period counts come from one function.
-    windows = [(0.0, DAY), *scenario.reporting.periods.values()]
-
-    def bins(t: np.ndarray, size: float, n: int) -> np.ndarray:
-        return np.minimum(((t - t0) // size).astype(np.int64), n - 1)
-
-    counts = np.zeros((2, len(targets), days, len(windows)), dtype=np.int64)
-    iv_eligible = np.zeros((len(targets), n_iv), dtype=np.int64)
-    iv_met = np.zeros((len(targets), n_iv), dtype=np.int64)
-    for k, t in enumerate(targets):
-        arrival, ok, _ = target_outcomes(t, rep, scenario)
-        counts[0, k], counts[1, k] = period_counts(arrival, ok, t0, days, windows)
-        if kpis == "all":
-            iv = bins(arrival, step, n_iv)
-            iv_eligible[k] = np.bincount(iv, minlength=n_iv)
-            iv_met[k] = np.bincount(iv[ok], minlength=n_iv)
-    eligible, met = (np.ascontiguousarray(c[:, :, 0]) for c in counts)
-    period_eligible, period_met = (np.ascontiguousarray(c[:, :, 1:]) for c in counts)
+    n_iv = int(round(cal.days * DAY / step))
+    eligible, met, period_eligible, period_met, iv_eligible, iv_met = _target_counts(
+        rep, scenario, n_iv if kpis == "all" else 0
+    )
     if kpis == "targets":
         only: dict[str, Any] = {f.name: np.zeros(0) for f in fields(ReplicationMetrics)}
         only.update(index=rep.index, n_contacts=len(log), kpis=kpis, target_eligible=eligible,
@@ -314,64 +299,208 @@ def measure(rep: Replication, scenario: Scenario, kpis: str = "all") -> Replicat
         return ReplicationMetrics(**only)
 
     nch = len(scenario.channels)
-    npr = len(PRIORITIES)
+    t0, t1 = cal.report_start, cal.report_end
     inside = (log.arrival >= t0) & (log.arrival < t1)
-    ch = log.channel.astype(np.int64)
-    prio = log.priority.astype(np.int64)
-
-    def per_channel(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        m = mask & inside
-        w = None if weights is None else weights[m]
-        return np.bincount(ch[m], weights=w, minlength=nch)
-
-    iv_of = bins(log.arrival, step, n_iv)
-    cell = (iv_of * nch + ch) * npr + prio  # flat [interval, channel, priority]
-
-    def per_cell(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-        m = mask & inside
-        w = None if weights is None else weights[m]
-        return np.bincount(cell[m], weights=w, minlength=n_iv * nch * npr).reshape(n_iv, nch, npr)
-
-    sync = np.array([c.synchronous for c in scenario.channels.values()])[ch]
-    answered = ~np.isnan(log.answered)
+    sync = np.array([c.synchronous for c in scenario.channels.values()])[log.channel]
     # Time to first response from joining the queue: pick-up for calls and
     # chats, the reply being sent for async messages.
-    response = np.where(sync, log.answered, log.handled)
-    responded = ~np.isnan(response)
-    wait = response - log.queued
-    deflected = log.outcome == Outcome.DEFLECTED
-    abandoned = log.outcome == Outcome.ABANDONED
+    responded = np.where(sync, ~np.isnan(log.answered), ~np.isnan(log.handled))
+    edges = t0 + step * np.arange(n_iv + 1)
+    busy, iv_busy = _agent_time(rep, scenario, edges)
+    available, overtime, iv_on_duty = _duty_time(rep, edges)
+    check_eligible, check_met = _check_counts(rep, scenario)
+    return ReplicationMetrics(
+        index=rep.index,
+        target_eligible=eligible,
+        target_met=met,
+        period_eligible=period_eligible,
+        period_met=period_met,
+        **_channel_counts(rep, scenario, inside, sync, responded),
+        busy=busy,
+        available=available,
+        overtime=overtime,
+        n_contacts=len(log),
+        iv_target_eligible=iv_eligible,
+        iv_target_met=iv_met,
+        **_cell_counts(log, inside, sync, responded, t0, step, (n_iv, nch, cal.days)),
+        iv_busy=iv_busy,
+        iv_on_duty=iv_on_duty,
+        iv_backlog=_backlog(log, sync, nch, edges),
+        check_eligible=check_eligible,
+        check_met=check_met,
+    )
 
-    escalated = log.department >= 0
-    dept_answered = escalated & ~np.isnan(log.dept_response)
-    dept_delay = np.where(dept_answered, log.dept_response - log.handled, 0.0)
-    respond_within = np.array([d.respond_within for d in scenario.departments.values()] + [np.inf])
-    # Late: answered after respond_within, or still unanswered that long after escalation.
-    waited = np.where(dept_answered, dept_delay, cal.end - log.handled)
-    late = escalated & (waited > respond_within[log.department])
 
-    # Agent time: handling (with its after-call work) and closing, weighted by
-    # the share of an agent a contact takes.
+def _target_counts(rep: Replication, scenario: Scenario, n_iv: int) -> tuple[np.ndarray, ...]:
+    """Eligible and met contacts of each target per day, per [day, period] and per interval.
+
+    ``n_iv`` reporting intervals (0: no counts per interval, for ``kpis="targets"``).
+    """
+    cal = rep.calendar
+    targets = scenario.resolved_targets
+    # The whole day is window 0, so day and period counts come from one function.
+    windows = [(0.0, DAY), *scenario.reporting.periods.values()]
+    counts = np.zeros((2, len(targets), cal.days, len(windows)), dtype=np.int64)
+    iv_eligible = np.zeros((len(targets), n_iv), dtype=np.int64)
+    iv_met = np.zeros((len(targets), n_iv), dtype=np.int64)
+    for k, t in enumerate(targets):
+        arrival, ok, _ = target_outcomes(t, rep, scenario)
+        counts[0, k], counts[1, k] = period_counts(arrival, ok, cal.report_start, cal.days, windows)
+        if n_iv:
+            iv = _bins(arrival, cal.report_start, scenario.reporting.interval, n_iv)
+            iv_eligible[k] = np.bincount(iv, minlength=n_iv)
+            iv_met[k] = np.bincount(iv[ok], minlength=n_iv)
+    eligible, met = (np.ascontiguousarray(c[:, :, 0]) for c in counts)
+    period_eligible, period_met = (np.ascontiguousarray(c[:, :, 1:]) for c in counts)
+    return eligible, met, period_eligible, period_met, iv_eligible, iv_met
+
+
+def _bins(t: np.ndarray, t0: float, size: float, n: int) -> np.ndarray:
+    """The bin of width ``size`` from ``t0`` of each time, the last bin taking what is beyond."""
+    rel = t - t0
+    np.floor_divide(rel, size, out=rel)
+    out = rel.astype(np.int64)
+    np.minimum(out, n - 1, out=out)
+    return out
+
+
+def _channel_counts(
+    rep: Replication, scenario: Scenario, inside: np.ndarray, sync: np.ndarray,
+    responded: np.ndarray,
+) -> dict[str, Any]:  # fmt: skip
+    """The per-channel totals of :class:`ReplicationMetrics` (contacts arrived in the horizon)."""
+    log, nch = rep.result.log, len(scenario.channels)
+
+    def per_channel(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Count (or sum ``weights``, given for the rows of ``mask``) per channel."""
+        return np.bincount(log.channel[mask], weights=weights, minlength=nch)
+
+    answered = inside & sync & ~np.isnan(log.answered)
+    contact = inside & (log.attempt == 1)
+    # Escalations: answered by the department, and late if answered after
+    # respond_within or still unanswered that long after escalation.
+    esc = np.flatnonzero(inside & (log.department >= 0))
+    esc_channel = log.channel[esc]
+    esc_handled = log.handled[esc]
+    delay = log.dept_response[esc] - esc_handled
+    dept_answered = ~np.isnan(delay)
+    respond_within = np.array([d.respond_within for d in scenario.departments.values()])
+    waited = np.where(dept_answered, delay, rep.calendar.end - esc_handled)
+    late = waited > respond_within[log.department[esc]]
+    return {
+        "offered": per_channel(inside),
+        "customers": per_channel(contact & (log.repeat == 0)),
+        "bot_offered": per_channel(inside & ~np.isnan(log.bot_end)),
+        "deflected": per_channel(inside & (log.outcome == Outcome.DEFLECTED)),
+        "queued": per_channel(inside & ~np.isnan(log.queued)),
+        "answered": per_channel(inside & responded),
+        "abandoned": per_channel(inside & (log.outcome == Outcome.ABANDONED)),
+        "wait_sum": per_channel(answered, log.answered[answered] - log.queued[answered]),
+        "escalated": np.bincount(esc_channel, minlength=nch),
+        "dept_late": np.bincount(esc_channel[late], minlength=nch),
+        "dept_delay_sum": np.bincount(
+            esc_channel[dept_answered], weights=delay[dept_answered], minlength=nch
+        ),
+        "dept_answered": np.bincount(esc_channel[dept_answered], minlength=nch),
+        "repeat_counts": np.stack(
+            [
+                per_channel(contact),
+                per_channel(contact & (log.repeat > 0)),
+                *_first_contact_resolution(rep, nch),
+            ]
+        ),  # fmt: skip
+    }
+
+
+def _cell_counts(
+    log: ContactLog, inside: np.ndarray, sync: np.ndarray, responded: np.ndarray, t0: float,
+    step: float, sizes: tuple[int, int, int],
+) -> dict[str, Any]:  # fmt: skip
+    """Counts, waits and wait percentiles per [interval, channel, priority] (and per day)."""
+    n_iv, nch, days = sizes
+    npr = len(PRIORITIES)
+    shape = (n_iv, nch, npr)
+    cell = _bins(log.arrival, t0, step, n_iv)  # flat [interval, channel, priority]
+    cell *= nch
+    cell += log.channel
+    cell *= npr
+    cell += log.priority
+
+    def per_cell(rows: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        """Count (or sum ``weights``) the cells ``rows`` of the contacts chosen."""
+        return np.bincount(rows, weights=weights, minlength=n_iv * nch * npr).reshape(shape)
+
+    waited = inside & responded
+    flat = cell[waited]
+    wait = np.where(sync[waited], log.answered[waited], log.handled[waited])
+    wait -= log.queued[waited]
+    counts = {
+        "iv_offered": per_cell(cell[inside]),
+        "iv_deflected": per_cell(cell[inside & (log.outcome == Outcome.DEFLECTED)]),
+        "iv_answered": per_cell(flat),
+        "iv_abandoned": per_cell(cell[inside & (log.outcome == Outcome.ABANDONED)]),
+        "iv_wait_sum": per_cell(flat, wait),
+    }
+    del cell
+    counts["iv_wait_pct"] = _percentiles(flat, wait, shape)
+    flat = _bins(log.arrival[waited], t0, DAY, days)  # flat [day, channel, priority]
+    flat *= nch
+    flat += log.channel[waited]
+    flat *= npr
+    flat += log.priority[waited]
+    counts["day_wait_pct"] = _percentiles(flat, wait, (days, nch, npr))
+    return counts
+
+
+def _agent_time(
+    rep: Replication, scenario: Scenario, edges: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Agent-seconds busy per shift in the horizon, and per [interval, shift].
+
+    Handling (with its after-call work) and closing, weighted by the share of
+    an agent a contact takes; work still going on at the end runs to the end.
+    """
+    log, roster, cal = rep.result.log, rep.roster, rep.calendar
+    t0, t1 = cal.report_start, cal.report_end
     weight = np.array([1.0 / c.concurrency for c in scenario.channels.values()])
-    work_end = log.handled + np.nan_to_num(log.wrap_up.astype(np.float64))
     n_shifts = len(roster.shift_names)
     busy = np.zeros(n_shifts)
-    edges = t0 + step * np.arange(n_iv + 1)
-    iv_busy = np.zeros((n_iv, n_shifts))
-    for start, stop, agent in (
-        (log.answered, work_end, log.agent),
-        (log.closing_start, log.resolved, log.closing_agent),
+    iv_busy = np.zeros((len(edges) - 1, n_shifts))
+    for start, stop, after, agent in (
+        (log.answered, log.handled, log.wrap_up, log.agent),
+        (log.closing_start, log.resolved, None, log.closing_agent),
     ):
         m = agent >= 0
+        k = int(np.count_nonzero(m))
+        # Starts, then ends, in the one buffer _time_in_bins sorts (memory).
+        times = np.empty(2 * k)
+        np.compress(m, start, out=times[:k])
+        end = times[k:]
+        np.compress(m, stop, out=end)
+        if after is not None:
+            end += np.nan_to_num(after[m].astype(np.float64))
+        end[np.isnan(end)] = cal.end
+        w = weight[log.channel[m]]
         shift_of = roster.agent_shift[agent[m]]
-        s_ = start[m]
-        e_ = np.where(np.isnan(stop[m]), cal.end, stop[m])
-        w_ = weight[ch[m]]
-        s, e = np.clip(s_, t0, t1), np.clip(e_, t0, t1)
-        busy += np.bincount(shift_of, weights=(e - s) * w_, minlength=n_shifts)
+        del m
+        held = np.clip(end, t0, t1)
+        held -= np.clip(times[:k], t0, t1)
+        held *= w
+        busy += np.bincount(shift_of, weights=held, minlength=n_shifts)
+        del held
+        pairs = times.reshape(2, k)
         for j in range(n_shifts):
-            sel = shift_of == j
-            iv_busy[:, j] += _time_in_bins(s_[sel], e_[sel], w_[sel], edges)
+            # A pool with one shift takes every row: a view, not a copy.
+            rows = shift_of == j if n_shifts > 1 else slice(None)
+            iv_busy[:, j] += _time_in_bins(pairs[:, rows].reshape(-1), w[rows], edges)
+    return busy, iv_busy
+
+
+def _duty_time(rep: Replication, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Agent-seconds on duty per shift in the horizon, their overtime, and on duty per interval."""
+    roster, cal = rep.roster, rep.calendar
+    t0, t1 = cal.report_start, cal.report_end
+    n_shifts = len(roster.shift_names)
     leave = np.maximum(rep.result.duty_leave, roster.duty_end)
     duty_shift = roster.agent_shift[roster.duty_agent]
     on = np.clip(roster.duty_start, t0, t1)
@@ -379,85 +508,51 @@ def measure(rep: Replication, scenario: Scenario, kpis: str = "all") -> Replicat
     available = np.bincount(duty_shift, weights=off - on, minlength=n_shifts)
     end_in = np.clip(roster.duty_end, t0, t1)
     overtime = np.bincount(duty_shift, weights=off - np.minimum(end_in, off), minlength=n_shifts)
-    iv_on_duty = np.zeros((n_iv, n_shifts))
+    iv_on_duty = np.zeros((len(edges) - 1, n_shifts))
     for j in range(n_shifts):
         sel = duty_shift == j
         # Present: duty of agents not absent, after shrinkage, plus overtime (finishing a contact).
         iv_on_duty[:, j] = _time_in_bins(
-            roster.duty_start[sel], leave[sel], np.ones(sel.sum()), edges
+            np.concatenate([roster.duty_start[sel], leave[sel]]), np.ones(sel.sum()), edges
         )
+    return available, overtime, iv_on_duty
 
-    # Deferrable work waiting at each interval's end: async messages not yet
-    # picked up, and escalated cases answered by the department but not closed.
-    iv_backlog = np.zeros((n_iv, nch))
+
+def _backlog(log: ContactLog, sync: np.ndarray, nch: int, edges: np.ndarray) -> np.ndarray:
+    """Deferrable work waiting at each interval's end, per [interval, channel].
+
+    Async messages not yet picked up, and escalated cases answered by the
+    department but not closed.
+    """
+    backlog = np.zeros((len(edges) - 1, nch))
     for j in range(nch):
-        for came, went in (
-            (log.queued[(ch == j) & ~sync], log.answered[(ch == j) & ~sync]),
-            (log.dept_response[ch == j], log.closing_start[ch == j]),
+        on = log.channel == j
+        for came, went, rows in (
+            (log.queued, log.answered, on & ~sync),
+            (log.dept_response, log.closing_start, on),
         ):
-            came = came[~np.isnan(came)]
-            went = went[~np.isnan(went)]
-            iv_backlog[:, j] += np.searchsorted(np.sort(came), edges[1:], side="right")
-            iv_backlog[:, j] -= np.searchsorted(np.sort(went), edges[1:], side="right")
+            came = came[rows & ~np.isnan(came)]
+            went = went[rows & ~np.isnan(went)]
+            came.sort()
+            went.sort()
+            backlog[:, j] += np.searchsorted(came, edges[1:], side="right")
+            backlog[:, j] -= np.searchsorted(went, edges[1:], side="right")
+    return backlog
 
-    check_eligible = np.zeros((nch, 24), dtype=np.int64)
-    check_met = np.zeros((nch, 24), dtype=np.int64)
+
+def _check_counts(rep: Replication, scenario: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """Eligible and met contacts per [channel, hour of day] of each channel's check target."""
+    nch = len(scenario.channels)
+    eligible = np.zeros((nch, 24), dtype=np.int64)
+    met = np.zeros((nch, 24), dtype=np.int64)
     for j, name in enumerate(scenario.channels):
         tgt = check_target(name, scenario)
         if tgt is not None:
             arrival, ok, _ = target_outcomes(tgt, rep, scenario)
             hour = (np.mod(arrival, DAY) // 3600.0).astype(np.int64)
-            check_eligible[j] = np.bincount(hour, minlength=24)
-            check_met[j] = np.bincount(hour[ok], minlength=24)
-
-    contact = log.attempt == 1
-    first = contact & (log.repeat == 0)
-    bot_used = ~np.isnan(log.bot_end)
-    day_of = bins(log.arrival, DAY, days)
-    return ReplicationMetrics(
-        index=rep.index,
-        target_eligible=eligible,
-        target_met=met,
-        period_eligible=period_eligible,
-        period_met=period_met,
-        offered=per_channel(np.ones(len(log), bool)),
-        customers=per_channel(first),
-        bot_offered=per_channel(bot_used),
-        deflected=per_channel(deflected),
-        queued=per_channel(~np.isnan(log.queued)),
-        answered=per_channel(responded),
-        abandoned=per_channel(abandoned),
-        wait_sum=per_channel(answered & sync, log.answered - log.queued),
-        escalated=per_channel(escalated),
-        dept_late=per_channel(late),
-        dept_delay_sum=per_channel(dept_answered, dept_delay),
-        dept_answered=per_channel(dept_answered),
-        busy=busy,
-        available=available,
-        overtime=overtime,
-        n_contacts=len(log),
-        iv_target_eligible=iv_eligible,
-        iv_target_met=iv_met,
-        iv_offered=per_cell(np.ones(len(log), bool)),
-        iv_deflected=per_cell(deflected),
-        iv_answered=per_cell(responded),
-        iv_abandoned=per_cell(abandoned),
-        iv_wait_sum=per_cell(responded, wait),
-        iv_wait_pct=_percentiles(iv_of, ch, prio, wait, responded & inside, (n_iv, nch, npr)),
-        day_wait_pct=_percentiles(day_of, ch, prio, wait, responded & inside, (days, nch, npr)),
-        iv_busy=iv_busy,
-        iv_on_duty=iv_on_duty,
-        iv_backlog=iv_backlog,
-        check_eligible=check_eligible,
-        check_met=check_met,
-        repeat_counts=np.stack(
-            [
-                per_channel(contact),
-                per_channel(contact & (log.repeat > 0)),
-                *_first_contact_resolution(rep, nch),
-            ]
-        ),  # fmt: skip
-    )
+            eligible[j] = np.bincount(hour, minlength=24)
+            met[j] = np.bincount(hour[ok], minlength=24)
+    return eligible, met
 
 
 def _first_contact_resolution(rep: Replication, nch: int) -> tuple[np.ndarray, np.ndarray]:
@@ -475,40 +570,51 @@ def _first_contact_resolution(rep: Replication, nch: int) -> tuple[np.ndarray, n
             np.bincount(ch[resolved & ~back], minlength=nch).astype(float))  # fmt: skip
 
 
-def _time_in_bins(
-    start: np.ndarray, end: np.ndarray, weight: np.ndarray, edges: np.ndarray
-) -> np.ndarray:
-    """Weighted time each interval ``[start, end)`` spends in each bin of ``edges``.
+def _time_in_bins(times: np.ndarray, weight: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Weighted time each interval spends in each bin of ``edges``.
 
-    Integrates the step function "sum of weights of the intervals open at t"
-    exactly: its running integral is piecewise linear between the sorted
-    start/end times, so it is read off at the bin edges by interpolation.
+    ``times`` holds the intervals' starts, then their ends (``2 * len(weight)``
+    values); interval ``i`` is ``[times[i], times[n + i])``. Integrates the
+    step function "sum of weights of the intervals open at t" exactly: its
+    running integral is piecewise linear between the sorted start/end times,
+    so it is read off at the bin edges by interpolation. It runs over every
+    handled contact, hence in place where it can be.
     """
-    if len(start) == 0:
+    n = len(weight)
+    if n == 0:
         return np.zeros(len(edges) - 1)
-    times = np.concatenate([start, end])
-    delta = np.concatenate([weight, -weight])
     order = np.argsort(times, kind="stable")
-    times, delta = times[order], delta[order]
-    level = np.cumsum(delta)  # load just after each time
-    area = np.concatenate([[0.0], np.cumsum(level[:-1] * np.diff(times))])
+    times = times[order]
+    # The load change at each sorted time: +weight at a start, -weight at an end.
+    ends = order >= n
+    order[ends] -= n
+    level = weight[order]
+    del order
+    np.negative(level, out=level, where=ends)
+    del ends
+    np.cumsum(level, out=level)  # load just after each time
+    area = np.empty(2 * n)
+    area[0] = 0.0
+    np.subtract(times[1:], times[:-1], out=area[1:])
+    area[1:] *= level[:-1]
+    del level
+    np.cumsum(area[1:], out=area[1:])
     cum = np.interp(edges, times, area, left=0.0, right=area[-1])
     return np.diff(cum)
 
 
-def _percentiles(
-    group: np.ndarray, ch: np.ndarray, prio: np.ndarray, value: np.ndarray, mask: np.ndarray,
-    shape: tuple[int, int, int],
-) -> np.ndarray:  # fmt: skip
-    """Wait percentiles per [group, channel, priority] cell; NaN for empty cells."""
+def _percentiles(flat: np.ndarray, values: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """Percentiles of ``values`` per cell (``flat`` index into ``shape``); NaN for empty cells."""
     out = np.full((*shape, len(PERCENTILES)), np.nan)
-    flat = (group[mask] * shape[1] + ch[mask]) * shape[2] + prio[mask]
-    vals = value[mask]
     if len(flat) == 0:
         return out
-    order = np.lexsort((vals, flat))
-    flat, vals = flat[order], vals[order]
-    cells, starts, counts = np.unique(flat, return_index=True, return_counts=True)
+    order = np.lexsort((values, flat))
+    flat, vals = flat[order], values[order]
+    del order
+    # Cells are runs of the sorted index: their first position and length.
+    starts = np.flatnonzero(np.concatenate([[True], flat[1:] != flat[:-1]]))
+    counts = np.diff(np.append(starts, len(flat)))
+    cells = flat[starts]
     q = np.asarray(PERCENTILES) / 100.0
     # Linear interpolation between order statistics (numpy's default method).
     pos = q[None, :] * (counts[:, None] - 1)

@@ -5,7 +5,9 @@ sample: means get Student's t interval, pooled ratios (service level, ASA) a
 t interval on their delta-method residuals, and shares of replications (the
 probability that a day meets its goal) the Wilson score interval.
 
-The quantiles come from :mod:`scipy.stats`; the intervals are written out
+The quantiles come from :mod:`scipy.special` (``stdtrit``, ``ndtri``: what
+``scipy.stats.t.ppf`` and ``norm.ppf`` compute, bit for bit, without the 50 MB
+that importing :mod:`scipy.stats` costs); the intervals are written out
 here because callers pass whole arrays (one interval per 30-minute slot of the
 horizon) and the per-sample SciPy functions would loop over them. They give
 the same numbers as ``scipy.stats.ttest_1samp(...).confidence_interval`` and
@@ -20,7 +22,7 @@ from numbers import Real
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import stats
+from scipy import special
 
 __all__ = ["Estimate", "mean_ci", "mean_ci_axis", "ratio_ci", "wilson"]
 
@@ -67,7 +69,7 @@ def _t_half_width(se: ArrayLike, n: ArrayLike, level: float) -> NDArray[np.float
     (``t.interval`` rejects ``scale=0``) and ``n`` may be an array.
     """
     n = np.asarray(n)
-    q = stats.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1))
+    q = special.stdtrit(np.maximum(n - 1, 1), 0.5 + level / 2)
     return np.where(n >= 2, q * np.asarray(se, dtype=float), np.nan)
 
 
@@ -219,7 +221,7 @@ def wilson(
     """
     level = _check_level(level)
     k, n = np.broadcast_arrays(np.asarray(successes, dtype=float), np.asarray(trials, dtype=float))
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = float(special.ndtri(0.5 + level / 2))
     with np.errstate(invalid="ignore", divide="ignore"):
         p = k / n
         denom = 2 * (n + z**2)
