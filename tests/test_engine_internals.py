@@ -5,6 +5,7 @@ in the order they were scheduled.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -71,11 +72,11 @@ def test_facts_at_one_instant_are_handled_in_scheduling_order() -> None:
 
     a, b = handler("a"), handler("b")
     clock.after(0.0, 5.0, a, 1)
-    clock.at(0.0, 5.0, b, 2)
+    clock.at(5.0, b, 2)
     env.timeout(5.0).callbacks.append(lambda _ev: seen.append(("timeout", 0, env.now)))
     clock.after(0.0, 5.0, a, 3)
     clock.after(0.0, 3.0, b, 4)
-    env.run(until=5.0 + 1e-9)
+    clock.run(5.0 + 1e-9)
     assert seen == [
         ("b", 4, 3.0),
         ("a", 1, 5.0),
@@ -94,7 +95,7 @@ def test_nothing_due_at_the_end_of_the_run_happens() -> None:
     cbs = clock.callbacks(lambda ev: seen.append(ev.row))
     clock.after(0.0, 10.0, cbs, 1)
     clock.after(0.0, 9.5, cbs, 0)
-    clock.env.run(until=10.0)
+    clock.run(10.0)
     assert seen == [0]
 
 
@@ -114,6 +115,70 @@ def test_the_ordering_rule_in_the_engine() -> None:
     np.testing.assert_allclose(log.answered, [10.0, 1010.0, 2010.0])
 
 
+def test_an_arrival_comes_after_every_other_fact_due_at_its_time() -> None:
+    # Agent 0 (preferred pool) takes C from the queue at 100; C's handle end,
+    # scheduled then, is due when D arrives at 1000, as agent 1 (free since
+    # 550) waits: the end goes first, so D goes to the preferred agent 0.
+    pools = {
+        "first": BASE["pools"]["agents"],
+        "second": {**BASE["pools"]["agents"], "senior": True},
+    }
+    rows = [
+        {"t": 0.0, "handle": 100.0},
+        {"t": 50.0, "handle": 500.0},
+        {"t": 60.0, "handle": 900.0},
+        {"t": 1000.0, "handle": 100.0},
+    ]
+    log = run_timeline(scenario_from(pools=pools), rows).log
+    np.testing.assert_array_equal(log.agent, [0, 1, 0, 0])
+    np.testing.assert_allclose(log.answered, [0.0, 50.0, 100.0, 1000.0])
+
+
+def test_an_arrival_at_a_shift_start_finds_its_agents_on_duty() -> None:
+    # Both agents start at 0, when the first customer arrives: it goes to its
+    # preferred (non-senior) pool at once, not to whoever comes on duty first.
+    pools = {
+        "seniors": {**BASE["pools"]["agents"], "senior": True},
+        "juniors": BASE["pools"]["agents"],
+    }
+    log = run_timeline(scenario_from(pools=pools), [{"t": 0.0}, {"t": 0.0}]).log
+    np.testing.assert_array_equal(log.agent, [1, 0])
+    np.testing.assert_array_equal(log.answered, [0.0, 0.0])
+
+
+def test_arrivals_and_facts_at_one_instant_in_the_clock() -> None:
+    clock = Clock()
+    env = clock.env
+    seen: list[tuple[str, int, float]] = []
+
+    def on_fact(ev: Fact) -> None:
+        assert ev.due == env.now == clock.now
+        seen.append(("fact", ev.row, ev.due))
+
+    fact = clock.callbacks(on_fact)
+
+    def arrive(k: int, now: float) -> None:
+        seen.append(("arrival", k, now))
+        if k == 1:
+            # Ahead of SimPy's clock (5.0); due exactly at 6.0 and 7.5 all the same.
+            clock.after(now, 0.0, fact, 9)  # before arrival 2, at the same instant
+            clock.after(now, 1.5, fact, 8)  # after fact 1, scheduled before it for 7.5
+
+    clock.after(0.0, 5.0, fact, 0)
+    clock.after(0.0, 7.5, fact, 1)
+    clock.run(100.0, [6.0, 6.0, 6.0, 7.5, 100.0], arrive)
+    assert seen == [
+        ("fact", 0, 5.0),
+        ("arrival", 0, 6.0),
+        ("arrival", 1, 6.0),
+        ("fact", 9, 6.0),
+        ("arrival", 2, 6.0),
+        ("fact", 1, 7.5),
+        ("fact", 8, 7.5),
+        ("arrival", 3, 7.5),
+    ]  # and nothing at the end of the run, 100.0
+
+
 @given(
     st.floats(0.0, 1e7, allow_nan=False, allow_infinity=False),
     st.floats(0.0, 1e7, allow_nan=False, allow_infinity=False),
@@ -128,11 +193,31 @@ def test_an_absolute_time_is_reached_exactly(a: float, b: float) -> None:
     # Either way a fact scheduled for `time` is handled with SimPy's clock at `time`.
     clock = Clock()
     if now > 0:
-        clock.env.run(until=now)
+        clock.at(now, clock.callbacks(lambda ev: None), 0)
+        clock.run(math.nextafter(now, math.inf))
+        assert clock.now == clock.env.now == now
     seen: list[float] = []
-    clock.at(clock.env.now, time, clock.callbacks(lambda ev: seen.append(clock.env.now)), 0)
-    clock.env.run(until=time * 2 + 1)
+    clock.at(time, clock.callbacks(lambda ev: seen.append(clock.env.now)), 0)
+    clock.run(time * 2 + 1)
     assert seen == [time]
+
+
+@given(
+    st.floats(0.0, 1e7, allow_nan=False, allow_infinity=False),
+    st.floats(1e-6, 1e6, allow_nan=False, allow_infinity=False),
+    st.floats(0.0, 1e6, allow_nan=False, allow_infinity=False),
+)
+def test_a_fact_scheduled_by_an_arrival_is_due_at_its_time(
+    stepped: float, gap: float, delay: float
+) -> None:
+    # SimPy's clock is at `stepped` while an arrival is handled at `arrival`.
+    arrival = stepped + gap
+    clock = Clock()
+    seen: list[float] = []
+    clock.at(stepped, clock.callbacks(lambda ev: None), 0)
+    cbs = clock.callbacks(lambda ev: seen.append(clock.env.now))
+    clock.run(math.inf, [arrival], lambda k, now: clock.after(now, delay, cbs, 1))
+    assert seen == [arrival + delay]
 
 
 def test_a_tie_no_delay_reaches_is_hopped() -> None:
@@ -140,10 +225,11 @@ def test_a_tie_no_delay_reaches_is_hopped() -> None:
     now, time = 63.58392348029112, 208.68405815308418
     assert exact_delay(now, time) is None
     clock = Clock()
-    clock.env.run(until=now)
+    clock.at(now, clock.callbacks(lambda ev: None), 0)
+    clock.run(math.nextafter(now, math.inf))
     seen: list[float] = []
-    clock.at(now, time, clock.callbacks(lambda ev: seen.append(clock.env.now)), 0)
-    clock.env.run(until=1000.0)
+    clock.at(time, clock.callbacks(lambda ev: seen.append(clock.env.now)), 0)
+    clock.run(1000.0)
     assert seen == [time]
 
 

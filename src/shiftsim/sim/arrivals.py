@@ -15,6 +15,8 @@ known: plans compared with the same seed serve the same customers.
 from __future__ import annotations
 
 import datetime as dt
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +39,10 @@ __all__ = [
     "day_profiles",
     "expected_hourly",
     "generate_contacts",
+    "inside",
     "patience_cases",
     "response_due",
+    "response_due_of_one",
 ]
 
 
@@ -263,6 +267,55 @@ def response_due(
             applies &= vip == t.vip
         due = np.where(applies, np.minimum(due, deadlines(t, arrival)), due)
     return np.where(np.isfinite(due), due, arrival + calendar.no_promise_delay)
+
+
+def response_due_of_one(
+    scenario: Scenario, name: str, calendar: Calendar
+) -> Callable[[float, int, bool], float]:
+    """:func:`response_due` for one contact at a time, in plain float arithmetic.
+
+    For contacts that arrive during a run (repeat contacts, ``sim/work.py``):
+    numpy on arrays of one element cost about 80 us a contact. The targets that
+    cover each (priority, VIP) are looked up once; the numbers are the same as
+    :func:`response_due`'s (same operations on the same floats; a test checks).
+    """
+    # Per priority x 2 + VIP: (within, business hours or None, off-hours clock time).
+    cases: list[list[tuple[float, tuple[float, float] | None, float]]] = []
+    for priority in PRIORITIES:
+        for vip in (False, True):
+            cases.append([
+                (t.within, t.business_hours if t.off_hours_by is not None else None,
+                 (t.off_hours_by or 0.0) % DAY)
+                for t in scenario.resolved_targets
+                if t.channel == name and t.kind == "first_response"
+                and t.priority in ("all", priority) and t.vip in (None, vip)
+            ])  # fmt: skip
+    no_promise = calendar.no_promise_delay
+
+    def due(arrival: float, priority: int, vip: bool) -> float:
+        best = math.inf
+        for within, hours, by in cases[2 * priority + vip]:
+            # model/deadlines.py's rule: due at `by` next when outside business hours.
+            clock = arrival % DAY
+            at = arrival + within if inside(clock, hours) else arrival + (by - clock) % DAY
+            if at < best:
+                best = at
+        return best if best < math.inf else arrival + no_promise
+
+    return due
+
+
+def inside(clock: float, hours: tuple[float, float] | None) -> bool:
+    """Whether a time of day lies in ``[open, close)``, which may span midnight: the
+    scalar form of :func:`shiftsim.model.deadlines.in_hours` (``None``: always)."""
+    if hours is None:
+        return True
+    start, end = hours[0] % DAY, hours[1] % DAY
+    if start == end:
+        return True
+    if start < end:
+        return start <= clock < end
+    return clock >= start or clock < end
 
 
 def _gamma_unit(rng: np.random.Generator, cv: float, size: int) -> np.ndarray:

@@ -96,9 +96,9 @@ class Duty:
         self.worked: list[tuple[int, float, float, float]] = []  # agent, start, end, left
 
     def start(self) -> None:
-        """Schedule the first duty change (after the first arrival: see ``sim/clock.py``)."""
+        """Schedule the first duty change (before any arrival at its instant: ``sim/clock.py``)."""
         if self.changes:
-            self.engine.clock.at(self.engine.env.now, self.changes[0][0], self.on_change, 0)
+            self.engine.clock.at(self.changes[0][0], self.on_change, 0)
 
     def left(self, a: int, now: float) -> None:
         """Agent ``a``, off duty, has finished its last piece of work at ``now``."""
@@ -184,7 +184,7 @@ class Duty:
                 self._new_level(a, self.level[a] + d, now)
             k += 1
         if k < n:
-            engine.clock.at(now, changes[k][0], self.on_change, k)
+            engine.clock.at(changes[k][0], self.on_change, k)
 
     def _new_level(self, p: int, level: int, now: float) -> None:
         """Pool ``p`` (staffed by interval) is to have ``level`` agents on duty from ``now``."""
@@ -278,17 +278,15 @@ def duty_changes(
     level_pool = np.asarray(by_level if by_level is not None else [False] * n_pools, dtype=bool)
     pool = roster.agent_pool[roster.duty_agent].astype(np.int64)
     counted = level_pool[pool] if len(pool) else np.zeros(0, dtype=bool)
-    out: list[tuple[float, int, int, int]] = []
+    # Built as arrays and sorted once (O(intervals) Python work: 0.2 s for
+    # 10,000 agents over 9 days as a loop), in the order (time, kind, who).
     ids = np.flatnonzero(~counted)
-    for d, a, s, e in zip(
-        ids.tolist(),
-        roster.duty_agent[ids].tolist(),
-        roster.duty_start[ids].tolist(),
-        roster.duty_end[ids].tolist(),
-        strict=True,
-    ):
-        out.append((s, ON, a, d))
-        out.append((e, OFF, a, d))
+    n_ids = len(ids)
+    # Per duty interval its on, then its off (the order a stable sort keeps at ties).
+    time = np.stack([roster.duty_start[ids], roster.duty_end[ids]], axis=1).ravel()
+    kind = np.tile(np.array([ON, OFF], np.int64), n_ids)
+    who = np.repeat(roster.duty_agent[ids].astype(np.int64), 2)
+    what = np.repeat(ids.astype(np.int64), 2)
     # Pools by level: net change per pool and instant.
     times = np.concatenate([roster.duty_start[counted], roster.duty_end[counted]])
     pools = np.concatenate([pool[counted], pool[counted]])
@@ -299,10 +297,18 @@ def duty_changes(
         first = np.ones(len(times), dtype=bool)
         first[1:] = (times[1:] != times[:-1]) | (pools[1:] != pools[:-1])
         net = np.add.reduceat(steps, np.flatnonzero(first))
-        for t, p, dv in zip(
-            times[first].tolist(), pools[first].tolist(), net.tolist(), strict=True
-        ):
-            if dv:
-                out.append((t, LEVEL, p, dv))
-    out.sort(key=lambda x: (x[0], x[1], x[2]))
-    return out
+        change = net != 0
+        time = np.concatenate([time, times[first][change]])
+        kind = np.concatenate([kind, np.full(int(change.sum()), LEVEL, np.int64)])
+        who = np.concatenate([who, pools[first][change]])
+        what = np.concatenate([what, net[change]])
+    order = np.lexsort((who, kind, time))  # stable, as was the sort of a list
+    return list(
+        zip(
+            time[order].tolist(),
+            kind[order].tolist(),
+            who[order].tolist(),
+            what[order].tolist(),
+            strict=True,
+        )
+    )

@@ -9,6 +9,7 @@ The engine owns the state declared below.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import math
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from shiftsim.model.durations import DAY
-from shiftsim.sim.arrivals import Contacts
+from shiftsim.sim.arrivals import Contacts, inside
 from shiftsim.sim.clock import Callbacks, Clock, Fact
 from shiftsim.sim.columns import INPUTS as _INPUTS
 from shiftsim.sim.routing import CLOSABLE, NOT_QUEUED, WAITING, Routing
@@ -122,7 +123,7 @@ class FollowUps(Routing):
         """What follows the end of handling ``i`` on a channel with wrap-up or repeat
         contacts: whether the agent is still busy (wrap-up)."""
         if dept < 0 and self.next_repeat is not None:
-            self._resolved(i, now, now)
+            self._resolved(i, now)
         wrap = self.wrap[i]
         if wrap > 0:
             # After-call work: the customer is done, the agent (and a chat's slot) is not.
@@ -165,7 +166,7 @@ class FollowUps(Routing):
         now = ev.due
         self.resolved[i] = now
         if self.next_repeat is not None:
-            self._resolved(i, now, now)
+            self._resolved(i, now)
         a = self.closing_agent[i]
         self.load[a] -= self.weight[self.channel[i]]
         self._agent_free(a, now)
@@ -178,7 +179,7 @@ class FollowUps(Routing):
         follow = np.zeros(nch, dtype=bool)
         wrap = np.asarray(self.columns["wrap"][: self.n_first])
         follow[np.unique(contacts.channel[wrap > 0])] = True
-        self.repeats = rp = contacts.repeats
+        rp = contacts.repeats
         self.next_repeat: list[int] | None = None
         self.repeat_patience: dict[int, float] = {}  # repeat rows in the bot
         if rp is not None:
@@ -190,9 +191,22 @@ class FollowUps(Routing):
             self.rp_number: list[int] = rp.number.tolist()
             self.rp_channel: list[int] = rp.channel.tolist()
             self.rp_delay: list[float] = rp.delay.tolist()
+            # What a repeat brings, read once per repeat that happens: memoryviews
+            # (a numpy scalar costs several times more, a list would copy them all).
+            self.rp_department: memoryview = _scalars(rp.department)
+            self.rp_contained: memoryview = _scalars(rp.contained)
+            self.rp_bot_session = _floats(rp.bot_session)
+            self.rp_patience = _floats(rp.patience)
+            self.rp_dept_delay = _floats(rp.dept_delay)
+            self.rp_dept_delay_off = _floats(rp.dept_delay_off)
+            self.rp_closing = _floats(rp.closing)
+            self.rp_wrap_up = _floats(rp.wrap_up)
+            self.rp_bands = rp.handle.shape[1]
+            self.rp_handle = _floats(rp.handle.ravel())  # [r, band]
+            self.rp_band_starts = rp.band_starts
         self.follow_up: list[bool] = follow.tolist()
 
-    def _resolved(self, i: int, when: float, now: float) -> None:
+    def _resolved(self, i: int, when: float) -> None:
         """Contact ``i`` is resolved at ``when``: its customer's next potential
         repeat, if any, comes back its delay later."""
         assert self.next_repeat is not None
@@ -201,7 +215,7 @@ class FollowUps(Routing):
             return
         back = when + self.rp_delay[r]
         if back < self.end:
-            self.clock.at(now, back, self.on_repeat, r)
+            self.clock.at(back, self.on_repeat, r)
         else:
             # Back after the run: recorded (open) so the problem counts as unresolved.
             self._repeat_row(r, back)
@@ -211,26 +225,23 @@ class FollowUps(Routing):
         r = ev.row
         now = ev.due
         i = self._repeat_row(r, now)
-        rp = self.repeats
-        assert rp is not None
         rules = self.rules[self.channel[i]]
-        if rules.bot and _inside(now % DAY, rules.bot_hours):
-            session = float(rp.bot_session[r])
+        if rules.bot and inside(now % DAY, rules.bot_hours):
+            session = self.rp_bot_session[r]
             self.bot_end[i] = now + session
-            if rp.contained[r]:
+            if self.rp_contained[r]:
                 self.resolved[i] = now + session
-                self._resolved(i, now + session, now)
+                self._resolved(i, now + session)
                 return
             self.handle[i] *= rules.handover_factor
-            self.repeat_patience[i] = float(rp.patience[r])
+            self.repeat_patience[i] = self.rp_patience[r]
             self.after(now, session, self.on_bot_done, i)
         else:
-            self._enqueue(i, float(rp.patience[r]), now)
+            self._enqueue(i, self.rp_patience[r], now)
 
     def _repeat_row(self, r: int, at: float) -> int:
         """Append the row of potential repeat ``r`` arriving at ``at``; its index."""
-        rp = self.repeats
-        assert rp is not None and self.next_repeat is not None
+        assert self.next_repeat is not None
         i = len(self.state)
         if i == len(self.columns["queued"]):
             self._grow()
@@ -243,26 +254,26 @@ class FollowUps(Routing):
         self.channel.append(ch)
         self.priority.append(self.priority[cust])
         self.vip.append(self.vip[cust])
-        self.needs.append(int(rp.department[r]))
+        self.needs.append(self.rp_department[r])
         self.state.append(NOT_QUEUED)
         self.next_repeat.append(self.rp_next[r])
-        self.handle[i] = rp.handle_at(r, at % DAY)
-        self.dept_delay[i] = float(rp.dept_delay[r])
-        self.dept_delay_off[i] = float(rp.dept_delay_off[r])
-        self.closing[i] = float(rp.closing[r])
-        self.wrap[i] = float(rp.wrap_up[r])
+        # The handle time drawn for the hour band it arrives in (Repeats.handle).
+        band = bisect.bisect_right(self.rp_band_starts[ch], at % DAY) - 1
+        self.handle[i] = self.rp_handle[r * self.rp_bands + band]
+        self.dept_delay[i] = self.rp_dept_delay[r]
+        self.dept_delay_off[i] = self.rp_dept_delay_off[r]
+        self.closing[i] = self.rp_closing[r]
+        self.wrap[i] = self.rp_wrap_up[r]
         due = self.rules[ch].response_due
         self.due[i] = due(at, self.priority[cust], bool(self.vip[cust])) if due else math.inf
         return i
 
 
-def _inside(clock: float, hours: tuple[float, float] | None) -> bool:
-    """Whether a time of day lies in ``[open, close)``, which may span midnight."""
-    if hours is None:
-        return True
-    start, end = hours[0] % DAY, hours[1] % DAY
-    if start == end:
-        return True
-    if start < end:
-        return start <= clock < end
-    return clock >= start or clock < end
+def _scalars(values: np.ndarray) -> memoryview:
+    """Fast scalar access to an array's items (no copy when it is contiguous)."""
+    return np.ascontiguousarray(values).data
+
+
+def _floats(values: np.ndarray) -> memoryview[float]:
+    """Fast scalar access to a float array (no copy when it is contiguous float64)."""
+    return np.ascontiguousarray(values, dtype=np.float64).data  # type: ignore[return-value]

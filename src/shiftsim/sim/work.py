@@ -34,7 +34,6 @@ computed at that time too, by :func:`response_due`.
 
 from __future__ import annotations
 
-import bisect
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -59,7 +58,8 @@ class Repeats:
     ``first`` has one entry per customer (its first potential repeat, -1 for
     none); every other array one per potential repeat ``r``, chained by
     ``next``. ``handle`` is ``[r, band]``, the bands of a channel starting at
-    ``band_starts[channel]`` (seconds after midnight, the first at 0).
+    ``band_starts[channel]`` (seconds after midnight, the first at 0): a repeat
+    arriving at clock time ``c`` takes the last band starting at or before ``c``.
     """
 
     first: np.ndarray  # int64 [customer]
@@ -92,11 +92,6 @@ class Repeats:
         )
 
     __hash__ = None  # type: ignore[assignment]
-
-    def handle_at(self, r: int, clock: float) -> float:
-        """Handle time of potential repeat ``r`` arriving at ``clock`` seconds after midnight."""
-        band = bisect.bisect_right(self.band_starts[int(self.channel[r])], clock) - 1
-        return float(self.handle[r, band])
 
 
 def with_work(contacts: Contacts, scenario: Scenario, replication: int) -> Contacts:
@@ -268,10 +263,6 @@ def response_due(
 ) -> Callable[[float, int, bool], float]:
     """The first-response deadline of a contact of channel ``name`` arriving at a time:
     the arrivals' rule (:func:`shiftsim.sim.arrivals.response_due`) for one contact."""
-    from shiftsim.sim.arrivals import response_due as rule  # arrivals imports this module
+    from shiftsim.sim.arrivals import response_due_of_one  # arrivals imports this module
 
-    def due(arrival: float, priority: int, vip: bool) -> float:
-        return float(rule(scenario, name, calendar, np.array([arrival]),
-                          np.array([priority]), np.array([vip]))[0])  # fmt: skip
-
-    return due
+    return response_due_of_one(scenario, name, calendar)
