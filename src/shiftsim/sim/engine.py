@@ -79,6 +79,11 @@ _HANDLERS = ("on_bot_done", "on_handled", "on_patience_out", "on_retry",
              "on_dept_answer", "on_closed", "on_wrapped", "on_repeat")  # fmt: skip
 
 
+_ROW_LISTS = ("c_bot", "c_contained", "needs", "channel", "priority", "vip", "state",
+              "first_idle")  # fmt: skip
+"""The engine's per-row Python lists, dropped once the run is over."""
+
+
 class _Engine(FollowUps):
     """State of one run. Hot paths use Python lists and memoryviews over numpy
     columns: reading or writing a numpy scalar costs several times more."""
@@ -210,6 +215,11 @@ class _Engine(FollowUps):
 
     def _log(self) -> ContactLog:
         n, c, total = self.n_first, self.contacts, len(self.state)
+        # The rows' Python lists (8 bytes a row each, about 60 MB at a million
+        # contacts) are done with: freed before the log's arrays are built.
+        channel, priority, vip = self.channel[n:], self.priority[n:], self.vip[n:]
+        for name in _ROW_LISTS:
+            delattr(self, name)
 
         def col(name: str) -> np.ndarray:
             """A per-row column without its spare room (no copy when it has none)."""
@@ -218,7 +228,9 @@ class _Engine(FollowUps):
 
         def rows(first: np.ndarray, retries: Sequence[float], dtype: str) -> np.ndarray:
             """First attempts from the arrivals, then the retry rows."""
-            return np.concatenate([first.astype(dtype), np.asarray(retries, dtype=dtype)])
+            return np.concatenate(
+                [first.astype(dtype, copy=False), np.asarray(retries, dtype=dtype)]
+            )
 
         answered, handled, resolved = col("answered"), col("handled"), col("resolved")
         department = col("department")
@@ -231,12 +243,12 @@ class _Engine(FollowUps):
         outcome[~np.isnan(answered)] = Outcome.ANSWERED
         outcome[~np.isnan(abandoned)] = Outcome.ABANDONED
         return ContactLog(
-            customer=rows(np.arange(n), self.extra_customer, "i4"),
-            attempt=rows(np.ones(n), self.extra_attempt, "i1"),
-            repeat=rows(np.zeros(n), self.extra_repeat, "i1"),
-            channel=rows(c.channel, self.channel[n:], "i1"),
-            priority=rows(c.priority, self.priority[n:], "i1"),
-            vip=rows(c.vip, self.vip[n:], "?"),
+            customer=rows(np.arange(n, dtype=np.int32), self.extra_customer, "i4"),
+            attempt=rows(np.ones(n, dtype=np.int8), self.extra_attempt, "i1"),
+            repeat=rows(np.zeros(n, dtype=np.int8), self.extra_repeat, "i1"),
+            channel=rows(c.channel, channel, "i1"),
+            priority=rows(c.priority, priority, "i1"),
+            vip=rows(c.vip, vip, "?"),
             outcome=outcome,
             department=department,
             arrival=rows(c.arrival, self.extra_arrival, "f8"),
