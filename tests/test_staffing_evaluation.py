@@ -11,7 +11,9 @@ from test_staffing import _three_shifts
 
 from shiftsim.analysis.runner import executor_for, run
 from shiftsim.planning.staffing import Simulations
-from shiftsim.planning.staffing.sizing import _estimated
+from shiftsim.planning.staffing.evaluation import Evaluator, estimated
+from shiftsim.planning.staffing.search import add_until_met
+from shiftsim.planning.staffing.space import knobs
 
 
 def _small() -> Any:
@@ -55,8 +57,43 @@ def test_one_fewer_estimate_moves_the_verified_value_by_the_measured_change():
     )
     base = verified.assign(value=[0.9, 0.95])
     fewer = base.assign(value=[0.8, 0.95])[:1]  # the night was not judged on the short run
-    out = _estimated(verified, base, fewer)
+    out = estimated(verified, base, fewer)
     assert out.loc[0, "value"] == pytest.approx(0.85)  # 0.95 + (0.8 - 0.9)
     assert not out.loc[0, "met"]
     # Unknown: kept failing, at its threshold, so that it is simulated in full.
     assert not out.loc[1, "met"] and out.loc[1, "value"] == 0.9
+
+
+def _requirements(values: dict[str, float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [["phone answered", 0, p, v, v - 0.05, v + 0.05, 0.75, v >= 0.75] for p, v in
+         values.items()],
+        columns=["target", "target_index", "period", "value", "low", "high", "required", "met"],
+    )  # fmt: skip
+
+
+def test_a_requirement_agents_do_not_move_is_reported_and_no_longer_chased(monkeypatch):
+    # The night requirement stays at 60% whatever is added; the day one is met
+    # once the day shift has 10 agents. The search stops chasing the night after
+    # STALL_STEPS steps, says so, and still meets the day.
+    sc = _small()
+    space = knobs(sc)
+    ev = Evaluator(sc, space, None)
+    day = [k.name for k in space].index("agents.day")
+
+    def requirements(plans, replications, seed):
+        return [_requirements({"night": 0.6, "day": 0.8 if p[day] >= 10 else 0.7})
+                for p in plans]  # fmt: skip
+
+    monkeypatch.setattr(ev, "requirements", requirements)
+    start = tuple(k.current for k in space)
+    plan, unmet = add_until_met(ev, start, 4, sc.seed, max_steps=20)
+    assert unmet == []
+    assert plan[day] >= 10
+    (stalled,) = ev.stalled
+    assert stalled.period == "night" and stalled.best == pytest.approx(0.6)
+    assert "without moving it" in str(stalled)
+    assert (0, "night") in ev.ignored and (0, "day") not in ev.ignored
+    # Without the stall rule it would have kept adding night agents up to the bound.
+    night = [k.name for k in space].index("agents.night")
+    assert plan[night] < space[night].high

@@ -34,6 +34,7 @@ __all__ = [
     "Evaluator",
     "Simulations",
     "Unmet",
+    "estimated",
     "progress_line",
     "requirement_key",
     "shortfall",
@@ -157,6 +158,8 @@ class Evaluator:
     trail: list[dict[str, Any]] = field(default_factory=list)
     ignored: set[tuple[int, str]] = field(default_factory=set)
     """Requirements no roster within the bounds meets: reported, not searched for."""
+    stalled: list[Unmet] = field(default_factory=list)
+    """Requirements the add steps stopped chasing (they did not move): also in ``ignored``."""
     sims: Simulations | None = None
 
     def __post_init__(self) -> None:
@@ -247,3 +250,19 @@ def unmet_of(row: Any, space: Sequence[Knob], plan: Plan, at_bounds: bool = True
         str(row["target"]), str(row["period"]), float(row["value"]), float(row["required"]),
         dict(named(space, plan)), at_bounds=at_bounds,
     )  # fmt: skip
+
+
+def estimated(verified: pd.DataFrame, base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
+    """``verified`` with each value moved by ``other - base`` (rows judged in all three)."""
+    key = ["target_index", "period"]
+    diff = other.set_index(key)["value"] - base.set_index(key)["value"]
+    out = verified.copy()
+    moved_by = diff.reindex(pd.MultiIndex.from_frame(out[key])).to_numpy()
+    out["value"] = (out["value"] + moved_by).clip(0.0, 1.0)
+    out["low"] = out["high"] = float("nan")  # an estimate: no interval of its own
+    out["met"] = out["value"] >= out["required"] - 1e-12
+    # A requirement the short run did not judge (no eligible contact there) is unknown:
+    # keep it failing so that the roster is simulated in full.
+    out.loc[np.isnan(moved_by), "met"] = False
+    out.loc[np.isnan(moved_by), "value"] = out.loc[np.isnan(moved_by), "required"]
+    return out

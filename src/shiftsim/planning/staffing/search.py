@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
@@ -23,13 +24,14 @@ from shiftsim.model.scenario import Scenario
 from shiftsim.planning.staffing.evaluation import (
     Evaluator,
     Unmet,
+    estimated,
     requirement_key,
     shortfall,
     unmet_of,
 )
 from shiftsim.planning.staffing.space import Knob, Plan, moved, plan_cost, window_hours
 
-__all__ = ["SINGLE_MOVES", "polish_radius", "search"]
+__all__ = ["SINGLE_MOVES", "add_until_met", "polish_radius", "remove_while_met", "search"]
 
 SINGLE_MOVES = 3
 """Up to this many candidate shifts, each one's gain is simulated on its own."""
@@ -48,8 +50,13 @@ def search(
     plan, unmet = add_until_met(ev, start, replications, seed, max_steps)
     if unmet:
         return plan, unmet
+    # What the add steps overshot is at most what they added: removal starts at half of it.
+    first: dict[int, int] | None = {
+        i: max(1, (v - s) // 2) for i, (v, s) in enumerate(zip(plan, start, strict=True))
+    }
     while True:
-        plan = remove_while_met(ev, plan, replications, seed)
+        plan = remove_while_met(ev, plan, replications, seed, first=first)
+        first = None
         if not polish:
             return plan, []
         better = cheaper_neighbour(ev, plan, replications, seed)
@@ -116,8 +123,9 @@ def _distance(space: Sequence[Knob], plan: Plan) -> int:
 
 
 def add_until_met(
-    ev: Evaluator, plan: Plan, replications: int, seed: int, max_steps: int
-) -> tuple[Plan, list[Unmet]]:
+    ev: Evaluator, plan: Plan, replications: int, seed: int, max_steps: int,
+    probe: int | None = None,
+) -> tuple[Plan, list[Unmet]]:  # fmt: skip
     """While requirements fail, add agents on the shifts that help each one most per cost.
 
     The shifts that can help a failing requirement (skilled for its channel,
@@ -130,15 +138,24 @@ def add_until_met(
     removes more shortfall per unit of cost is taken: two evaluations per step,
     whatever the number of shifts. Steps are larger far from the goal, and
     double for a requirement that is still failing after the last step.
+
+    ``probe`` (fewer than ``replications``): the candidate moves are simulated
+    on the first ``probe`` replications only, and each is judged as the
+    roster's value on all of them plus the change the move makes on those
+    (:func:`estimated`: on common random numbers the change is measured well
+    on few replications); only the move taken is simulated in full.
     """
     space, scenario = ev.space, ev.scenario
     streak: dict[tuple[int, str], int] = {}  # consecutive steps a requirement has failed
+    since: dict[tuple[int, str], float] = {}  # its value when it started failing
     for _ in range(max_steps):
         (table,) = ev.requirements([plan], replications, seed)
         failing = [row for _, row in ev.failing(table).iterrows()]
+        streak = {requirement_key(r): streak.get(requirement_key(r), 0) + 1 for r in failing}
+        since = {requirement_key(r): since.get(requirement_key(r), r["value"]) for r in failing}
+        failing = [r for r in failing if not _stalled(ev, r, streak, since, plan)]
         if not failing:
             return plan, []
-        streak = {requirement_key(r): streak.get(requirement_key(r), 0) + 1 for r in failing}
         ranked = {requirement_key(r): _ranked_helpers(space, plan, r, scenario) for r in failing}
         blocked = [r for r in failing if not ranked[requirement_key(r)]]
         if blocked:
@@ -154,7 +171,7 @@ def add_until_met(
 
         if len(steps) <= SINGLE_MOVES:
             moves = {i: _grown(space, plan, steps, {i}) for i in steps}
-            singles = ev.requirements(list(moves.values()), replications, seed)
+            singles = judged(ev, plan, list(moves.values()), replications, seed, probe)
             now = _values(table)
             after = {i: _values(tab) for i, tab in zip(moves, singles, strict=True)}
             chosen: set[int] = set()
@@ -173,7 +190,7 @@ def add_until_met(
                   for r in failing}  # fmt: skip
         joint = list(dict.fromkeys([_grown(space, plan, steps, first),
                                     _grown(space, plan, steps, second)]))  # fmt: skip
-        tables = ev.requirements(joint, replications, seed)
+        tables = judged(ev, plan, joint, replications, seed, probe)
         short = shortfall(ev.failing(table))
         plan = max(
             zip(joint, tables, strict=True),
@@ -185,6 +202,55 @@ def add_until_met(
     (table,) = ev.requirements([plan], replications, seed)
     missed = ev.failing(table).iterrows()
     return plan, [unmet_of(r, space, plan, at_bounds=False) for _, r in missed]
+
+
+def judged(
+    ev: Evaluator, plan: Plan, plans: list[Plan], replications: int, seed: int,
+    probe: int | None,
+) -> list[pd.DataFrame]:  # fmt: skip
+    """Requirement tables of moves from ``plan``: simulated, or estimated from ``probe``.
+
+    With ``probe`` below ``replications``, each move is simulated on the
+    first ``probe`` replications and judged as ``plan``'s table on all of them
+    moved by the change those show (:func:`estimated`).
+    """
+    if probe is None or probe >= replications:
+        return ev.requirements(plans, replications, seed)
+    (full,) = ev.requirements([plan], replications, seed)
+    (base,) = ev.requirements([plan], probe, seed)  # the first of its replications
+    return [estimated(full, base, t) for t in ev.requirements(plans, probe, seed)]
+
+
+STALL_STEPS = 4
+"""Add steps after which a requirement that has not moved is no longer chased."""
+STALL_GAIN = 0.01
+"""What "not moved" means: less than one point gained over those steps."""
+
+
+def _stalled(
+    ev: Evaluator, row: Any, streak: Mapping[tuple[int, str], int],
+    since: Mapping[tuple[int, str], float], plan: Plan,
+) -> bool:  # fmt: skip
+    """A requirement the agents added for it did not move: reported, and chased no more.
+
+    After :data:`STALL_STEPS` steps that added agents (doubling each time) on
+    the shifts that serve it, on the same random numbers, a requirement that
+    has gained less than :data:`STALL_GAIN` does not depend on headcount in a
+    range worth paying for (a department's delay, a handful of contacts a
+    night at its ceiling). It joins the requirements out of reach
+    (``ev.ignored``) with the value it had, and the search goes on without it.
+    """
+    key = requirement_key(row)
+    if streak[key] <= STALL_STEPS or float(row["value"]) - since[key] >= STALL_GAIN:
+        return False
+    ev.ignored.add(key)
+    ev.stalled.append(
+        replace(
+            unmet_of(row, ev.space, plan, at_bounds=False),
+            how=f"after {STALL_STEPS} steps that added agents for it without moving it, at",
+        )
+    )
+    return True
 
 
 def _grown(space: Sequence[Knob], plan: Plan, steps: Mapping[int, int], knobs: set[int]) -> Plan:
@@ -202,19 +268,33 @@ def _values(table: pd.DataFrame) -> dict[tuple[int, str], float]:
     return {requirement_key(r): float(r["value"]) for _, r in table.iterrows()}
 
 
-def remove_while_met(ev: Evaluator, plan: Plan, replications: int, seed: int) -> Plan:
+def remove_while_met(
+    ev: Evaluator, plan: Plan, replications: int, seed: int, probe: int | None = None,
+    first: Mapping[int, int] | None = None,
+) -> Plan:  # fmt: skip
     """Remove agents while every requirement holds, the largest saving first.
 
-    A shift whose next removal breaks a requirement is not tried again: with
-    fewer agents elsewhere it would break it all the more. Shifts that can lose
-    agents together do (and next time try twice as many), so that a start far
-    above the answer comes down in few evaluations. Among removals of equal
-    saving, the shift furthest above today's headcount gives first (pools of
-    equal cost skilled alike keep today's split).
+    Each shift has a step (``first``, or one agent): a removal that holds
+    doubles it, one that breaks a requirement halves it, and a shift whose
+    removal of one agent breaks one is not tried again (with fewer agents
+    elsewhere it would break it all the more): a search by doubling and
+    halving, so that a start far above the answer comes down in few
+    evaluations. Shifts that can lose agents together do. Among removals of
+    equal saving, the shift furthest above today's headcount gives first
+    (pools of equal cost skilled alike keep today's split).
+
+    ``probe`` (fewer than ``replications``): removals are judged on the first
+    ``probe`` replications as in :func:`add_until_met`, and the one taken is
+    simulated in full before it is kept.
     """
     space = ev.space
     frozen: set[int] = set()
-    step = dict.fromkeys(range(len(space)), 1)
+    step = {i: max(1, (first or {}).get(i, 1)) for i in range(len(space))}
+    probing = probe is not None and probe < replications
+
+    def confirmed(candidate: Plan) -> bool:
+        return not probing or ev.holds(ev.requirements([candidate], replications, seed)[0])
+
     while True:
         moves = {
             i: moved(plan, i, max(k.low, plan[i] - step[i]))
@@ -223,25 +303,35 @@ def remove_while_met(ev: Evaluator, plan: Plan, replications: int, seed: int) ->
         }
         if not moves:
             return plan
-        tables = ev.requirements(list(moves.values()), replications, seed)
+        tables = judged(ev, plan, list(moves.values()), replications, seed, probe)
         ok = [i for i, t in zip(moves, tables, strict=True) if ev.holds(t)]
         for i in moves:
             if i not in ok:
-                if step[i] == 1:
-                    frozen.add(i)
-                step[i] = 1
+                _halve(step, frozen, i)
         if not ok:
             continue
-        together = tuple(moves[i][i] if i in ok else v for i, v in enumerate(plan))
-        if len(ok) > 1 and not ev.holds(ev.requirements([together], replications, seed)[0]):
+        taken = ok
+        candidate = tuple(moves[i][i] if i in ok else v for i, v in enumerate(plan))
+        if len(ok) > 1 and not ev.holds(
+            judged(ev, plan, [candidate], replications, seed, probe)[0]
+        ):
             best = max(ok, key=lambda i: (space[i].cost * (plan[i] - moves[i][i]),
                                           plan[i] - space[i].current))  # fmt: skip
-            plan = moves[best]
-            step[best] *= 2
+            candidate, taken = moves[best], [best]
+        if not confirmed(candidate):  # the estimate held, all the replications do not
+            for i in taken:
+                _halve(step, frozen, i)
             continue
-        plan = together
-        for i in ok:
+        plan = candidate
+        for i in taken:
             step[i] *= 2
+
+
+def _halve(step: dict[int, int], frozen: set[int], i: int) -> None:
+    """A removal of ``step[i]`` agents broke a requirement: half as many next (none after one)."""
+    if step[i] == 1:
+        frozen.add(i)
+    step[i] = max(1, step[i] // 2)
 
 
 def _step(current: int, deficit: float) -> int:

@@ -13,9 +13,15 @@ import pandas as pd
 from shiftsim.model.formats import percent
 from shiftsim.model.scenario import Scenario
 from shiftsim.planning.staffing.curve import staff_curve
-from shiftsim.planning.staffing.evaluation import Evaluator, Unmet, requirement_key, unmet_of
+from shiftsim.planning.staffing.evaluation import (
+    Evaluator,
+    Unmet,
+    estimated,
+    requirement_key,
+    unmet_of,
+)
 from shiftsim.planning.staffing.result import FRESH_SEED_OFFSET, StaffingResult
-from shiftsim.planning.staffing.search import add_until_met, search
+from shiftsim.planning.staffing.search import add_until_met, remove_while_met, search
 from shiftsim.planning.staffing.space import Knob, Plan, knobs, moved, named
 from shiftsim.planning.staffing.start import analytic_start
 
@@ -73,12 +79,14 @@ def staff(
     plan: Plan = tuple(start[k.name] for k in space)
     out_of_reach = _out_of_reach(ev, plan, screen, full)
     # Screening on few replications: add, remove, polish. Then the full count from
-    # its answer (reusing the screening replications) adds where it falls short;
-    # taking agents away is left to the verification, whose one-fewer check
-    # simulates exactly those rosters on fresh seeds.
+    # its answer (reusing the screening replications) adds where it falls short
+    # and takes off what it does not need, moves judged on the screening
+    # replications and kept only when all of them hold.
     plan, unmet = search(ev, plan, screen, scenario.seed, max_steps)
     if not unmet and full > screen:
-        plan, unmet = add_until_met(ev, plan, full, scenario.seed, max_steps)
+        plan, unmet = add_until_met(ev, plan, full, scenario.seed, max_steps, probe=screen)
+        if not unmet:
+            plan = remove_while_met(ev, plan, full, scenario.seed, probe=screen)
     searched = plan
     plan, verified, fewer, fresh, rounds, more = _verify(
         ev, plan, screen, full, verify_rounds, max_steps, stop=bool(unmet)
@@ -91,7 +99,7 @@ def staff(
         recommended=dict(named(space, plan)),
         verified=verified,
         one_fewer=fewer,
-        unmet=tuple(out_of_reach + unmet + more),
+        unmet=tuple(out_of_reach + ev.stalled + unmet + more),
         trail=pd.DataFrame(ev.trail),
         evaluations=ev.evaluations,
         replications_used=ev.replications,
@@ -144,7 +152,8 @@ def _verify(
     Where the verification misses, the search flattered itself: agents are
     added on those seeds and new ones verify again. Where one agent fewer on a
     changed shift still meets every requirement there, the search was too
-    cautious: that agent goes, and new seeds verify again. The last set of
+    cautious: every agent those seeds show is not needed goes
+    (:func:`remove_while_met` on them), and new seeds verify again. The last set of
     seeds decides nothing (unless ``verify_rounds`` runs out).
     """
     space = ev.space
@@ -156,7 +165,7 @@ def _verify(
         (verified,) = ev.requirements([plan], full, fresh)
         last = stop or rounds == verify_rounds
         if not ev.holds(verified) and not last:
-            plan, unmet = add_until_met(ev, plan, full, fresh, max_steps)
+            plan, unmet = add_until_met(ev, plan, full, fresh, max_steps, probe=screen)
             if not unmet:
                 continue
             last = True
@@ -166,8 +175,8 @@ def _verify(
         tables = _one_fewer(ev, plan, fewer, verified, screen, full, fresh)
         spare = [i for i in changed if ev.holds(tables[i])]
         if spare and ev.holds(verified) and not last:
-            best = max(spare, key=lambda i: (space[i].cost, plan[i] - space[i].current))
-            plan = fewer[best]
+            # Take off every agent these seeds show is not needed, then verify anew.
+            plan = remove_while_met(ev, plan, full, fresh, probe=screen)
             continue
         return plan, verified, _fewer_frame(ev, space, plan, tables), fresh, rounds, unmet
 
@@ -196,7 +205,7 @@ def _one_fewer(
     quick = ev.requirements(list(fewer.values()), screen, fresh)
     out: dict[int, pd.DataFrame] = {}
     for i, table in zip(fewer, quick, strict=True):
-        estimate = _estimated(verified, base, table)
+        estimate = estimated(verified, base, table)
         keys = zip(estimate["target_index"], estimate["period"], strict=True)
         reachable = np.array([k not in ev.ignored for k in keys], dtype=bool)
         gap = (estimate["value"] - estimate["required"]).abs().to_numpy()
@@ -205,22 +214,6 @@ def _one_fewer(
     near = [i for i in fewer if i not in out]
     for i, table in zip(near, ev.requirements([fewer[i] for i in near], full, fresh), strict=True):
         out[i] = table
-    return out
-
-
-def _estimated(verified: pd.DataFrame, base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
-    """``verified`` with each value moved by ``other - base`` (rows judged in all three)."""
-    key = ["target_index", "period"]
-    diff = other.set_index(key)["value"] - base.set_index(key)["value"]
-    out = verified.copy()
-    moved_by = diff.reindex(pd.MultiIndex.from_frame(out[key])).to_numpy()
-    out["value"] = (out["value"] + moved_by).clip(0.0, 1.0)
-    out["low"] = out["high"] = float("nan")  # an estimate: no interval of its own
-    out["met"] = out["value"] >= out["required"] - 1e-12
-    # A requirement the short run did not judge (no eligible contact there) is unknown:
-    # keep it failing so that the roster is simulated in full.
-    out.loc[np.isnan(moved_by), "met"] = False
-    out.loc[np.isnan(moved_by), "value"] = out.loc[np.isnan(moved_by), "required"]
     return out
 
 
