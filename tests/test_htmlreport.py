@@ -12,7 +12,10 @@ import math
 import re
 import shutil
 import subprocess
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -24,6 +27,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from click.testing import CliRunner, Result  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from shiftsim.analysis.runner import replicate  # noqa: E402
 from shiftsim.cli import main  # noqa: E402
@@ -63,17 +67,54 @@ def invoke(*args: str | Path) -> Result:
     return CliRunner().invoke(main, [str(a) for a in args])
 
 
+@dataclass
+class Drawing:
+    """The figures a report made, and how often each was drawn and saved (by id)."""
+
+    made: list[Figure] = field(default_factory=list)
+    draws: Counter[int] = field(default_factory=Counter)
+    saves: Counter[int] = field(default_factory=Counter)
+
+
 @pytest.fixture(scope="module")
-def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A complete run of the small center and its report, by ``shiftsim report``."""
+def drawn(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Drawing]:
+    """A complete run of the small center and its report, by ``shiftsim report``.
+
+    The report's figures are counted as it runs (it is the suite's one full
+    report, so its drawing is checked on it).
+    """
     out = tmp_path_factory.mktemp("run") / "small"
     result = invoke("run", SMALL, "--out", out, "--no-contacts", "--workers", "1", "-q")
     assert result.exit_code == 0, result.output
     assert not (out / "report.html").exists()
-    result = invoke("report", out)
+    drawing = Drawing()
+    init, draw, savefig = Figure.__init__, Figure.draw, Figure.savefig
+
+    def counted_init(fig: Figure, *args: Any, **kwargs: Any) -> None:
+        drawing.made.append(fig)
+        init(fig, *args, **kwargs)
+
+    def counted_draw(fig: Figure, renderer: Any) -> None:
+        drawing.draws[id(fig)] += 1
+        draw(fig, renderer)
+
+    def counted_savefig(fig: Figure, *args: Any, **kwargs: Any) -> None:
+        drawing.saves[id(fig)] += 1
+        savefig(fig, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Figure, "__init__", counted_init)
+        mp.setattr(Figure, "draw", counted_draw)
+        mp.setattr(Figure, "savefig", counted_savefig)
+        result = invoke("report", out)
     assert result.exit_code == 0, result.output
     assert result.output == f"Report: {out / 'report.html'}\nSummary: {out / 'summary.md'}\n"
-    return out
+    return out, drawing
+
+
+@pytest.fixture(scope="module")
+def folder(drawn: tuple[Path, Drawing]) -> Path:
+    return drawn[0]
 
 
 @pytest.fixture
@@ -133,6 +174,19 @@ def test_failing_targets_charts_are_saved_for_slides(folder: Path) -> None:
         slug = "-".join(re.sub(r"[^A-Za-z0-9_-]", " ", label.replace("<=", " ")).split())
         assert f"service_level_{slug}" in names and f"meet_heatmap_{slug}" in names, slug
     assert not [n for n in names if "first_target" in n]
+
+
+@full_report
+def test_report_draws_each_chart_once(drawn: tuple[Path, Drawing], page: str) -> None:
+    folder, drawing = drawn
+    files = list((folder / "charts").iterdir())
+    assert sum(drawing.saves.values()) == len(files) + page.count("<img ")
+    # One figure per chart, for its files and the page (charts have distinct titles)...
+    titles = [fig.axes[0].get_title(loc="left") for fig in drawing.made]
+    assert len(set(titles)) == len(titles) and len(titles) < len(files) / 2 + page.count("<img ")
+    assert set(drawing.saves) == {id(fig) for fig in drawing.made}
+    # ...and one drawing per image: the layout draws nothing.
+    assert drawing.draws == drawing.saves
 
 
 # Calls answered by a front office, email by a back office that cannot take calls.

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import inspect
+import io
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -50,7 +54,7 @@ def test_the_public_package_keeps_every_chart() -> None:
 
     assert shiftsim.plotting is shiftsim.outputs.plotting is plotting
     assert set(plotting.__all__) == {
-        "LONG_HORIZON_DAYS", "THRESHOLDS", "arrivals_and_staff", "backlog_over_time",
+        "Figures", "LONG_HORIZON_DAYS", "THRESHOLDS", "arrivals_and_staff", "backlog_over_time",
         "meet_heatmap", "plan_comparison", "rag_colour", "save_charts",
         "service_level_over_time", "shift_occupancy", "skill_groups", "staffing_curve",
         "staffing_search",
@@ -62,7 +66,7 @@ def test_the_public_package_keeps_every_chart() -> None:
         assert function.__module__.startswith("shiftsim.outputs.plotting._"), name
         assert function.__doc__, name
         ax = inspect.signature(function).parameters.get("ax")
-        if name not in ("rag_colour", "save_charts", "skill_groups"):
+        if name not in ("Figures", "rag_colour", "save_charts", "skill_groups"):
             assert ax is not None and ax.default is None, f"{name} takes ax=None"
 
 
@@ -281,3 +285,52 @@ def test_a_scenario_without_targets_still_charts(result: RunResult, scenario: Sc
     assert len(ax.patches) == 2 * len(scenario.resolved_targets)
     with pytest.raises(ValueError, match=r"out of range \(got 0, 0 target\(s\)\)"):
         plotting.meet_heatmap(bare)
+
+
+def png(ax: Axes, dpi: float) -> bytes:
+    out, fig = io.BytesIO(), ax.get_figure(root=True)
+    assert fig is not None
+    fig.savefig(out, format="png", dpi=dpi, metadata={"Software": None})
+    return out.getvalue()
+
+
+def test_figures_draws_each_chart_once(result: RunResult, tmp_path: Path) -> None:
+    figures = plotting.Figures(result)
+    phone = figures(plotting.wait_distribution, "phone")
+    assert figures(plotting.wait_distribution, channel="phone", ax=None) is phone
+    assert figures(plotting.wait_distribution, "chat") is not phone
+    arrivals = figures(plotting.arrivals_and_staff)
+    assert figures(plotting.arrivals_and_staff, channels=None) is arrivals
+    assert figures(plotting.arrivals_and_staff, channels=["phone"]) is figures(
+        plotting.arrivals_and_staff, channels=("phone",)
+    )
+    assert figures(plotting.arrivals_and_staff, channels=["phone"]) is not arrivals
+    # Not laid out yet: the figure keeps its engine, a plain savefig works as usual.
+    assert phone.figure.get_layout_engine() is not None
+    other = plotting.Figures(copy.copy(result))
+    with pytest.raises(ValueError, match="figures must be those of the result saved"):
+        plotting.save_charts(result, tmp_path, figures=other)
+    assert not list(tmp_path.iterdir())
+
+
+def test_figures_lays_out_once_per_resolution_as_if_drawn_alone(
+    result: RunResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alone = {dpi: png(plotting.wait_distribution(result, "phone"), dpi) for dpi in (100, 150)}
+    draws: Counter[int] = Counter()
+    draw = Figure.draw
+
+    def counted(fig: Figure, renderer: Any) -> None:
+        draws[id(fig)] += 1
+        draw(fig, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counted)
+    figures = plotting.Figures(result)
+    ax = figures.at(150)(plotting.wait_distribution, "phone")
+    assert ax.figure.get_layout_engine() is None
+    assert png(ax, 150) == alone[150]
+    assert png(ax, 150) == alone[150]
+    # Laid out again for 100 dpi from where the axes started (the layout of a
+    # figure laid out at 150 first differs: its ticks were chosen for that length).
+    assert png(figures.lay_out(ax, 100), 100) == alone[100]
+    assert draws[id(ax.figure)] == 3  # one drawing per image, none to lay out

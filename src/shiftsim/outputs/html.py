@@ -85,10 +85,11 @@ def write_report(folder: str | Path) -> Path:
     ) as exc:
         raise OutputError(f"{folder}: cannot read the results ({exc})") from exc
     path = folder / "report.html"
+    figures = plotting.Figures(result)  # one figure per chart, for the files and the page
     if result.replications:
-        plotting.save_charts(result, folder / "charts")
+        plotting.save_charts(result, folder / "charts", figures=figures)
     _write_atomic(folder / "summary.md", render_markdown(result, meta))
-    _write_atomic(path, render_html(result, meta))
+    _write_atomic(path, render_html(result, meta, figures))
     return path
 
 
@@ -101,9 +102,15 @@ def _write_atomic(path: Path, text: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def render_html(result: RunResult, meta: dict[str, Any]) -> str:
-    """The report as one self-contained HTML page (see the module docstring)."""
-    return render("report.html.j2", _context(result, meta))
+def render_html(
+    result: RunResult, meta: dict[str, Any], figures: plotting.Figures | None = None
+) -> str:
+    """The report as one self-contained HTML page (see the module docstring).
+
+    ``figures`` (of ``result``) reuses charts already drawn, such as the
+    chart files' (:func:`write_report` shares them).
+    """
+    return render("report.html.j2", _context(result, meta, figures))
 
 
 def render_markdown(result: RunResult, meta: dict[str, Any]) -> str:
@@ -151,7 +158,9 @@ def _page(result: RunResult, meta: dict[str, Any], targets: pd.DataFrame) -> dic
     }
 
 
-def _context(result: RunResult, meta: dict[str, Any]) -> dict[str, Any]:
+def _context(
+    result: RunResult, meta: dict[str, Any], figures: plotting.Figures | None
+) -> dict[str, Any]:
     """Everything ``report.html.j2`` shows."""
     sc = result.scenario
     has_results = result.replications > 0
@@ -162,7 +171,7 @@ def _context(result: RunResult, meta: dict[str, Any]) -> dict[str, Any]:
         "targets": _targets_table(result, targets) if not targets.empty else None,
         "periods": _periods_table(result, targets) if not targets.empty else None,
         "confidence": percent(sc.staffing.confidence, 0),
-        "chart_sections": chart_sections(result, targets) if has_results else [],
+        "chart_sections": chart_sections(result, targets, figures) if has_results else [],
         "channels": _channels_table(result) if has_results else None,
         "shifts": _shifts_table(result) if has_results else None,
         "checks": _checks(result) if has_results else [],

@@ -15,12 +15,14 @@ the day x hour heatmap grows with the number of days up to a fixed height.
 The charts live in private modules by subject (``_workload``: arrivals,
 staff, backlog, occupancy; ``_targets``: service levels and probabilities of
 meeting targets; ``_waits``: waits before first response; ``_files``: images
-for slides; ``_style``: the shared look); this package is their public face.
+for slides, and :class:`Figures`, which draws each chart of a run once for
+every file and page that shows it; ``_style``: the shared look); this package
+is their public face.
 """
 
 from __future__ import annotations
 
-from shiftsim.outputs.plotting._files import save_charts
+from shiftsim.outputs.plotting._files import Figures, save_charts
 from shiftsim.outputs.plotting._staffing import staffing_curve, staffing_search
 
 # Colours and font sizes, for charts drawn to match (kept out of __all__).
@@ -50,6 +52,7 @@ from shiftsim.outputs.plotting._workload import (
 )
 
 __all__ = [
+    "Figures",
     "LONG_HORIZON_DAYS",
     "THRESHOLDS",
     "arrivals_and_staff",
