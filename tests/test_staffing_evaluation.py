@@ -92,7 +92,7 @@ def test_a_requirement_agents_do_not_move_is_reported_and_no_longer_chased(monke
     assert plan[day] >= 10
     (stalled,) = ev.stalled
     assert stalled.period == "night" and stalled.best == pytest.approx(0.6)
-    assert "without moving it" in str(stalled)
+    assert "did not move it" in str(stalled)
     assert (0, "night") in ev.ignored and (0, "day") not in ev.ignored
     # Without the stall rule it would have kept adding night agents up to the bound.
     night = [k.name for k in space].index("agents.night")

@@ -221,7 +221,7 @@ def judged(
     return [estimated(full, base, t) for t in ev.requirements(plans, probe, seed)]
 
 
-STALL_STEPS = 4
+STALL_STEPS = 3
 """Add steps after which a requirement that has not moved is no longer chased."""
 STALL_GAIN = 0.01
 """What "not moved" means: less than one point gained over those steps."""
@@ -247,7 +247,7 @@ def _stalled(
     ev.stalled.append(
         replace(
             unmet_of(row, ev.space, plan, at_bounds=False),
-            how=f"after {STALL_STEPS} steps that added agents for it without moving it, at",
+            how=f"after {STALL_STEPS} add steps that did not move it, at",
         )
     )
     return True

@@ -150,7 +150,8 @@ def _verify(
     """Verify on seeds the search never saw, mending there; then the "one fewer" check.
 
     Where the verification misses, the search flattered itself: agents are
-    added on those seeds and new ones verify again. Where one agent fewer on a
+    added on those seeds (what the doubling add steps overshot is taken back
+    there) and new ones verify again. Where one agent fewer on a
     changed shift still meets every requirement there, the search was too
     cautious: every agent those seeds show is not needed goes
     (:func:`remove_while_met` on them), and new seeds verify again. The last set of
@@ -167,6 +168,8 @@ def _verify(
         if not ev.holds(verified) and not last:
             plan, unmet = add_until_met(ev, plan, full, fresh, max_steps, probe=screen)
             if not unmet:
+                # The add steps double: take back on these seeds what overshot.
+                plan = remove_while_met(ev, plan, full, fresh, probe=screen)
                 continue
             last = True
             (verified,) = ev.requirements([plan], full, fresh)
