@@ -12,7 +12,7 @@ from test_staffing import _three_shifts
 from shiftsim.analysis.runner import executor_for, run
 from shiftsim.planning.staffing import Simulations
 from shiftsim.planning.staffing.evaluation import Evaluator, estimated
-from shiftsim.planning.staffing.search import add_until_met
+from shiftsim.planning.staffing.search import add_until_met, bisected
 from shiftsim.planning.staffing.space import knobs
 
 
@@ -97,3 +97,43 @@ def test_a_requirement_agents_do_not_move_is_reported_and_no_longer_chased(monke
     # Without the stall rule it would have kept adding night agents up to the bound.
     night = [k.name for k in space].index("agents.night")
     assert plan[night] < space[night].high
+
+
+def test_the_last_add_step_is_bisected_to_the_cheapest_point_that_holds(monkeypatch):
+    # Between a roster that fails (day 4) and one that holds (day 20) the day
+    # requirement holds from 11 agents: three halvings of the segment land on
+    # the first point at or above 11 of those it tries (12 = 4 + 8 x 8/16),
+    # one evaluation each, the other shifts moved in proportion.
+    sc = _small()
+    space = knobs(sc)
+    ev = Evaluator(sc, space, None)
+    day = [k.name for k in space].index("agents.day")
+    seen: list[tuple[int, ...]] = []
+
+    def requirements(plans, replications, seed):
+        seen.extend(plans)
+        return [_requirements({"day": 0.8 if p[day] >= 11 else 0.7}) for p in plans]
+
+    monkeypatch.setattr(ev, "requirements", requirements)
+    low = tuple(4 if i == day else 2 for i in range(len(space)))
+    high = tuple(20 if i == day else 6 for i in range(len(space)))
+    best = bisected(ev, low, high, 4, sc.seed)
+    assert best[day] == 12
+    assert [p[day] for p in seen] == [12, 8, 10]  # holds, fails, fails
+    assert all(v == 4 for i, v in enumerate(best) if i != day)  # 2 + ceil(4 x 1/2)
+
+
+def test_one_fewer_estimate_has_an_interval_from_the_level_and_the_paired_change():
+    cols = ["target", "target_index", "period", "value", "low", "high", "required", "met"]
+    verified = pd.DataFrame([["t", 0, "day", 0.95, 0.91, 0.99, 0.9, True]], columns=cols)
+    base = verified.assign(value=[0.9])
+    fewer = base.assign(value=[0.8])
+    # Per replication the change is -0.1 +- 0.02: sd 0.02, 4 replications.
+    paired = pd.DataFrame({(0, "day"): [-0.12, -0.08, -0.1, -0.1]})
+    out = estimated(verified, base, fewer, paired)
+    change = paired[(0, "day")].std(ddof=1) / 2 * 3.182446  # t(0.975, 3)
+    half = (0.04**2 + change**2) ** 0.5
+    assert out.loc[0, "low"] == pytest.approx(0.85 - half)
+    assert out.loc[0, "high"] == pytest.approx(0.85 + half)
+    # Without the paired values (a move of the search) the estimate has no interval.
+    assert estimated(verified, base, fewer)["low"].isna().all()

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from shiftsim.analysis.interrupts import LocalPool
 from shiftsim.analysis.metrics import ReplicationMetrics
@@ -197,6 +198,23 @@ class Evaluator:
                 self._record(plan, replications, seed, result.requirements())
         return [self.cache[(p, replications, seed)] for p in plans]
 
+    def replication_values(self, plan: Plan, replications: int, seed: int) -> pd.DataFrame:
+        """Each replication's requirement values of a simulated roster.
+
+        One row per replication (the first ``replications`` of ``seed``), one
+        column per requirement ``(target_index, period)``: the paired
+        differences of two rosters on common random numbers read from these.
+        """
+        assert self.sims is not None
+        changes = self.changes(plan)
+        have = self.sims.done[(_freeze(changes), seed)]
+        sc = self.scenario.with_(changes, replications=1, seed=seed)
+        rows = {}
+        for r in range(replications):
+            table = RunResult.from_metrics(sc, [have[r]], requested=1).requirements()
+            rows[r] = table.set_index(["target_index", "period"])["value"]
+        return pd.DataFrame(rows).T
+
     def _record(self, plan: Plan, replications: int, seed: int, table: pd.DataFrame) -> None:
         self.cache[(plan, replications, seed)] = table
         self.evaluations += 1
@@ -252,14 +270,36 @@ def unmet_of(row: Any, space: Sequence[Knob], plan: Plan, at_bounds: bool = True
     )  # fmt: skip
 
 
-def estimated(verified: pd.DataFrame, base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
-    """``verified`` with each value moved by ``other - base`` (rows judged in all three)."""
+def estimated(
+    verified: pd.DataFrame,
+    base: pd.DataFrame,
+    other: pd.DataFrame,
+    paired: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """``verified`` with each value moved by ``other - base`` (rows judged in all three).
+
+    ``paired``: each replication's ``other - base`` (replications x
+    requirements, :meth:`Evaluator.replication_values`). With it, each value
+    gets a 95% interval: the half-widths of ``verified``'s interval and of the
+    paired change's (t quantile) combined as for independent errors. The base
+    replications are the first of the verified ones, so the two errors are
+    positively correlated and the combined interval is, if anything, wide;
+    without ``paired`` the interval is NaN (an estimate for the search's moves).
+    """
     key = ["target_index", "period"]
     diff = other.set_index(key)["value"] - base.set_index(key)["value"]
     out = verified.copy()
     moved_by = diff.reindex(pd.MultiIndex.from_frame(out[key])).to_numpy()
     out["value"] = (out["value"] + moved_by).clip(0.0, 1.0)
-    out["low"] = out["high"] = float("nan")  # an estimate: no interval of its own
+    out["low"] = out["high"] = float("nan")
+    if paired is not None and len(paired) > 1:
+        n = len(paired)
+        spread = paired.std(ddof=1) / math.sqrt(n) * float(stats.t.ppf(0.975, n - 1))
+        change = spread.reindex(pd.MultiIndex.from_frame(out[key])).to_numpy(dtype=float)
+        level = (verified["high"] - verified["low"]).to_numpy(dtype=float) / 2
+        half = np.sqrt(level**2 + change**2)
+        out["low"] = (out["value"] - half).clip(0.0, 1.0)
+        out["high"] = (out["value"] + half).clip(0.0, 1.0)
     out["met"] = out["value"] >= out["required"] - 1e-12
     # A requirement the short run did not judge (no eligible contact there) is unknown:
     # keep it failing so that the roster is simulated in full.

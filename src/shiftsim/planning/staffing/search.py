@@ -13,6 +13,7 @@ rosters around the answer catches exchanges between shifts.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -31,7 +32,14 @@ from shiftsim.planning.staffing.evaluation import (
 )
 from shiftsim.planning.staffing.space import Knob, Plan, moved, plan_cost, window_hours
 
-__all__ = ["SINGLE_MOVES", "add_until_met", "polish_radius", "remove_while_met", "search"]
+__all__ = [
+    "SINGLE_MOVES",
+    "add_until_met",
+    "bisected",
+    "polish_radius",
+    "remove_while_met",
+    "search",
+]
 
 SINGLE_MOVES = 3
 """Up to this many candidate shifts, each one's gain is simulated on its own."""
@@ -47,9 +55,14 @@ def search(
     tried (the final stage, which starts from a polished answer and spends its
     replications near it).
     """
-    plan, unmet = add_until_met(ev, start, replications, seed, max_steps)
+    iterates: list[Plan] = []
+    plan, unmet = add_until_met(ev, start, replications, seed, max_steps, iterates=iterates)
     if unmet:
         return plan, unmet
+    if len(iterates) >= 2:
+        # The last step (doubled for a requirement that kept failing) overshoots: the
+        # answer lies between the roster before it and the roster after.
+        plan = bisected(ev, iterates[-2], plan, replications, seed)
     # What the add steps overshot is at most what they added: removal starts at half of it.
     first: dict[int, int] | None = {
         i: max(1, (v - s) // 2) for i, (v, s) in enumerate(zip(plan, start, strict=True))
@@ -63,6 +76,34 @@ def search(
         if better is None:
             return plan, []
         plan = better
+
+
+BISECTIONS = 3
+"""Halvings of the last add step: the answer on that segment to an eighth of the step."""
+
+
+def bisected(ev: Evaluator, low: Plan, high: Plan, replications: int, seed: int) -> Plan:
+    """The cheapest roster that holds on the segment from ``low`` (fails) to ``high`` (holds).
+
+    Points ``low + t (high - low)`` (rounded up) are bisected :data:`BISECTIONS`
+    times, one evaluation each: the add steps double while a requirement
+    keeps failing, so their last step can be several times what was needed,
+    and halving it costs far fewer evaluations than taking it back shift by
+    shift. ``high`` when no point below it holds.
+    """
+    lo, hi = 0.0, 1.0
+    best = high
+    for _ in range(BISECTIONS):
+        t = (lo + hi) / 2
+        point = tuple(a + math.ceil(t * (b - a)) for a, b in zip(low, high, strict=True))
+        if point == best:
+            break
+        (table,) = ev.requirements([point], replications, seed)
+        if ev.holds(table):
+            hi, best = t, point
+        else:
+            lo = t
+    return best
 
 
 def polish_radius(n_knobs: int) -> int:
@@ -124,7 +165,7 @@ def _distance(space: Sequence[Knob], plan: Plan) -> int:
 
 def add_until_met(
     ev: Evaluator, plan: Plan, replications: int, seed: int, max_steps: int,
-    probe: int | None = None,
+    probe: int | None = None, iterates: list[Plan] | None = None,
 ) -> tuple[Plan, list[Unmet]]:  # fmt: skip
     """While requirements fail, add agents on the shifts that help each one most per cost.
 
@@ -149,6 +190,8 @@ def add_until_met(
     streak: dict[tuple[int, str], int] = {}  # consecutive steps a requirement has failed
     since: dict[tuple[int, str], float] = {}  # its value when it started failing
     for _ in range(max_steps):
+        if iterates is not None:
+            iterates.append(plan)
         (table,) = ev.requirements([plan], replications, seed)
         failing = [row for _, row in ev.failing(table).iterrows()]
         streak = {requirement_key(r): streak.get(requirement_key(r), 0) + 1 for r in failing}

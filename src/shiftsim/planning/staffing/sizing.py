@@ -10,7 +10,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from shiftsim.model.formats import percent
+from shiftsim.model.formats import percent, percent_ci
 from shiftsim.model.scenario import Scenario
 from shiftsim.planning.staffing.curve import staff_curve
 from shiftsim.planning.staffing.evaluation import (
@@ -198,7 +198,8 @@ def _one_fewer(
     few replications, even where the level itself is not: each roster is
     simulated on the first ``screen`` fresh replications, and its requirement
     estimated as the verified value (all replications) plus the change
-    measured on those (a control variate). Where an estimate lies within
+    measured on those (a control variate), with an interval from both
+    (:func:`estimated`). Where an estimate lies within
     :data:`NEAR` of its threshold, the roster is simulated on all the fresh
     replications and judged as is.
     """
@@ -206,9 +207,11 @@ def _one_fewer(
         return dict(zip(fewer, ev.requirements(list(fewer.values()), full, fresh), strict=True))
     (base,) = ev.requirements([plan], screen, fresh)  # the verification's first replications
     quick = ev.requirements(list(fewer.values()), screen, fresh)
+    base_values = ev.replication_values(plan, screen, fresh)
     out: dict[int, pd.DataFrame] = {}
     for i, table in zip(fewer, quick, strict=True):
-        estimate = estimated(verified, base, table)
+        paired = ev.replication_values(fewer[i], screen, fresh) - base_values
+        estimate = estimated(verified, base, table, paired)
         keys = zip(estimate["target_index"], estimate["period"], strict=True)
         reachable = np.array([k not in ev.ignored for k in keys], dtype=bool)
         gap = (estimate["value"] - estimate["required"]).abs().to_numpy()
@@ -233,7 +236,8 @@ def _fewer_frame(
                 "shift": k.shift,
                 "headcount": plan[i] - 1,
                 "breaks": "; ".join(
-                    f"{r.target} ({r.period}) {percent(r.value)} < {percent(r.required, 0)}"
+                    f"{r.target} ({r.period}) {percent_ci(r.value, r.low, r.high)} "
+                    f"< {percent(r.required, 0)}"
                     for r in broken.itertuples()
                 )
                 or "nothing",
