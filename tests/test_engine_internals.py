@@ -179,6 +179,18 @@ def test_arrivals_and_facts_at_one_instant_in_the_clock() -> None:
     ]  # and nothing at the end of the run, 100.0
 
 
+def test_arrivals_from_the_end_of_the_run_on_never_come() -> None:
+    """Clock.run finds the arrivals before ``until`` once (bisection, as the engine
+    hands them: a memoryview of sorted floats); a fact past the end does not let
+    the later ones in."""
+    clock = Clock()
+    seen: list[tuple[int, float]] = []
+    clock.after(0.0, 50.0, clock.callbacks(lambda ev: seen.append((-1, ev.due))), 0)
+    arrivals = np.array([1.0, 9.0, 10.0, 10.0, 11.0]).data
+    clock.run(10.0, arrivals, lambda k, now: seen.append((k, now)))
+    assert seen == [(0, 1.0), (1, 9.0)]
+
+
 @given(
     st.floats(0.0, 1e7, allow_nan=False, allow_infinity=False),
     st.floats(0.0, 1e7, allow_nan=False, allow_infinity=False),

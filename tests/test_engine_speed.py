@@ -3,11 +3,15 @@ give what the vectorised rules give (``benchmarks/README.md``, issue 17)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from conftest import BASE, scenario_from
+from pydantic import TypeAdapter
 
 from shiftsim.model.deadlines import in_hours
+from shiftsim.model.distributions import Distribution
 from shiftsim.model.durations import DAY
 from shiftsim.model.names import PRIORITIES
 from shiftsim.sim.arrivals import Calendar, inside, response_due, response_due_of_one
@@ -70,3 +74,36 @@ def test_inside_is_in_hours_for_one_time(hours: tuple[float, float] | None) -> N
     np.testing.assert_array_equal(
         [inside(c, hours) for c in clock.tolist()], in_hours(clock, hours)
     )
+
+
+# Every kind, and gamma on both sides of shape 1 (numpy draws it by two methods).
+DISTRIBUTIONS = [
+    {"dist": "exponential", "mean": "20min"},
+    {"dist": "constant", "value": "4min"},
+    {"dist": "lognormal", "mean": "5min", "cv": 0.7},
+    {"dist": "gamma", "mean": "10min", "cv": 0.7},
+    {"dist": "gamma", "mean": "10min", "cv": 2.5},
+    {"dist": "uniform", "low": "1min", "high": "9min"},
+    {"dist": "empirical", "values": ["1d", "2d", "3d"], "weights": [0.6, 0.3, 0.1]},
+    {"dist": "empirical", "values": ["2min", "6min", "7min"]},
+]
+
+
+@pytest.mark.parametrize("spec", DISTRIBUTIONS, ids=lambda d: str(d["dist"]))
+def test_a_scalar_draw_is_the_vectorised_one(spec: dict[str, Any]) -> None:
+    """``draw`` (retries' delay and patience, during the run) gives what ``sample``
+    gives from the same generator state, and leaves the generator as it does."""
+    dist = TypeAdapter(Distribution).validate_python(spec)
+    one, arrays = np.random.default_rng(2026), np.random.default_rng(2026)
+    drawn = []
+    for _ in range(500):
+        value = dist.draw(one)
+        assert type(value) is float  # a plain float, not a numpy scalar
+        assert value == dist.sample(arrays, 1)[0]
+        drawn.append(value)
+        assert one.bit_generator.state == arrays.bit_generator.state
+        one.random(), arrays.random()  # other draws in between, as in a run
+    assert len(set(drawn)) > 1 or spec["dist"] == "constant"
+    # Drawn one after another: the array of the same size.
+    in_turn = [dist.draw(one) for _ in range(500)]
+    np.testing.assert_array_equal(in_turn, dist.sample(arrays, 500))

@@ -3,6 +3,13 @@
 Each distribution is a frozen pydantic model that knows its own mean and
 variance (cheap exact tests) and draws samples from a ``numpy.random.Generator``
 passed in explicitly: there is no global random state.
+
+``sample(rng, size)`` draws an array (the arrivals, up front); ``draw(rng)`` one
+plain float, for the few draws the engine makes during a run (a retry's
+delay and patience): the same number ``sample(rng, 1)[0]`` would give from the
+same generator state, leaving the generator in the same state (numpy's scalar
+and array forms call the same C routine per value; a test checks every kind),
+without the array of one element, which cost several times the draw.
 """
 
 from __future__ import annotations
@@ -69,6 +76,10 @@ class _Dist(BaseModel):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
+    def draw(self, rng: np.random.Generator) -> float:  # pragma: no cover - overridden
+        """One value: exactly ``sample(rng, 1)[0]``, from and to the same generator state."""
+        raise NotImplementedError
+
 
 class Exponential(_Dist):
     """Exponential with the given mean (memoryless; cv = 1)."""
@@ -86,6 +97,9 @@ class Exponential(_Dist):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.exponential(self.mean_, size)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        return rng.exponential(self.mean_)
 
 
 class Constant(_Dist):
@@ -105,6 +119,9 @@ class Constant(_Dist):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return np.full(size, self.value)
 
+    def draw(self, rng: np.random.Generator) -> float:
+        return self.value
+
 
 class Lognormal(_Dist):
     """Lognormal given by its mean and coefficient of variation (typical handle times)."""
@@ -122,8 +139,15 @@ class Lognormal(_Dist):
         return (self.mean_ * self.cv_) ** 2
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.lognormal(*self._params(), size)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        return rng.lognormal(*self._params())
+
+    def _params(self) -> tuple[float, float]:
+        """Mean and standard deviation of the underlying normal."""
         sigma2 = math.log1p(self.cv_**2)
-        return rng.lognormal(math.log(self.mean_) - sigma2 / 2, math.sqrt(sigma2), size)
+        return math.log(self.mean_) - sigma2 / 2, math.sqrt(sigma2)
 
 
 class Gamma(_Dist):
@@ -144,6 +168,10 @@ class Gamma(_Dist):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         shape = 1.0 / self.cv_**2
         return rng.gamma(shape, self.mean_ / shape, size)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        shape = 1.0 / self.cv_**2
+        return rng.gamma(shape, self.mean_ / shape)
 
 
 class Uniform(_Dist):
@@ -169,6 +197,9 @@ class Uniform(_Dist):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.uniform(self.low, self.high, size)
+
+    def draw(self, rng: np.random.Generator) -> float:
+        return rng.uniform(self.low, self.high)
 
 
 class Empirical(_Dist):
@@ -208,6 +239,11 @@ class Empirical(_Dist):
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.choice(np.asarray(self.values, float), size=size, p=self._p())
+
+    def draw(self, rng: np.random.Generator) -> float:
+        # Generator.choice draws one uniform per value and searches the cumulative
+        # weights, or, unweighted, one bounded integer: the same here, in floats.
+        return float(self.sample(rng, 1)[0])
 
 
 Distribution = Annotated[

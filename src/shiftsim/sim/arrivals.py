@@ -378,7 +378,7 @@ class CaseDraws:
 
 
 def patience_cases(channel: Channel) -> tuple[Any, ...]:
-    """Patience samplers of a retry attempt, indexed ``priority x 2 + VIP``.
+    """Patience draws of a retry attempt (``Distribution.draw``), indexed ``priority x 2 + VIP``.
 
     Empty when patience is the same for every customer (``patience_by``
     absent); ``None`` where that customer waits for ever. The same rule as
@@ -392,5 +392,5 @@ def patience_cases(channel: Channel) -> tuple[Any, ...]:
         regular = by.priority.get(p, channel.patience)
         for vip in (False, True):
             dist = by.vip if vip and by.vip is not None else regular
-            out.append(dist.sample if dist is not None else None)
+            out.append(dist.draw if dist is not None else None)
     return tuple(out)

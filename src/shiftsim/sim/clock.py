@@ -65,6 +65,7 @@ scheduled in between for exactly ``t`` then goes before it.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Callable, Sequence
 
@@ -127,11 +128,12 @@ class Clock:
         (see *Facts at the same instant*); SimPy steps only for facts.
         """
         peek, step = self.env.peek, self.env.step
-        n, k = len(arrivals), 0
+        # Arrivals are sorted: those before `until`, found once (not a test per arrival).
+        n, k = bisect.bisect_left(arrivals, until), 0
         self.next = peek()
         while True:
             # An arrival may schedule a fact before the next: after() lowers self.next.
-            while k < n and (a := arrivals[k]) < self.next and a < until:
+            while k < n and (a := arrivals[k]) < self.next:
                 arrive(k, a)
                 k += 1
             if (t := self.next) >= until:
@@ -152,18 +154,18 @@ class Clock:
             if base + delay != due:
                 self.at(due, callbacks, row)
                 return
-        spare = self.spare
-        if spare:
-            fact = spare.pop()
-            fact.callbacks = callbacks
-            fact.row = row
-            fact.due = due  # exactly SimPy's time for it: its clock plus the delay
-            self._schedule(fact, NORMAL, delay)
-        else:
+        try:
+            fact = self.spare.pop()
+        except IndexError:  # none to reuse (as many as are ever pending at once)
             fact = Fact(self.env, delay)
             fact.callbacks = callbacks
             fact.row = row
             fact.due = due
+            return
+        fact.callbacks = callbacks
+        fact.row = row
+        fact.due = due  # exactly SimPy's time for it: its clock plus the delay
+        self._schedule(fact, NORMAL, delay)
 
     def at(self, time: float, callbacks: Callbacks, row: int) -> None:
         """Schedule a fact at exactly ``time`` (not before the time being handled)."""

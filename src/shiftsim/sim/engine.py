@@ -237,6 +237,10 @@ class _Engine(FollowUps):
         simple = (department < 0) & ~np.isnan(handled)
         resolved[simple] = handled[simple]
         bot_end, abandoned, queued = col("bot_end"), col("abandoned"), col("queued")
+        # A first attempt without the bot joins the queue as it arrives (the
+        # arrival's fast path leaves it to here): every one handled, before end.
+        direct = np.flatnonzero(~c.bot & (c.arrival < self.end))
+        queued[direct] = c.arrival[direct]
         # Each attempt ends exactly one way; derived once here, not on the hot path.
         outcome = np.full(total, Outcome.OPEN, dtype=np.int8)
         outcome[~np.isnan(bot_end) & np.isnan(queued) & ~np.isnan(resolved)] = Outcome.DEFLECTED
@@ -300,9 +304,9 @@ class _Engine(FollowUps):
             ):
                 # _enqueue's first case and _start, without loop or calls: the
                 # first pool has an idle agent, who takes the whole contact.
+                # (queued: its arrival, filled in by _log.)
                 idle.popleft()
                 self.idle_entries[a] = 0
-                self.queued[k] = now
                 self.answered[k] = now
                 self.agent[k] = a
                 self.load[a] = FULL
@@ -322,8 +326,8 @@ class _Engine(FollowUps):
         vip = self.vip[i]
         w = self.weight[ch]
         for pool in self.routes[ch][vip]:
-            a = self._take_agent(pool, w)
-            if a >= 0:
+            # No call when nobody can be there (no idle agent, a whole agent wanted).
+            if (pool.idle or w < FULL) and (a := self._take_agent(pool, w)) >= 0:
                 self._start(i, a, w, now)
                 if w < FULL:
                     self._assigned(pool, a)

@@ -94,8 +94,8 @@ class FollowUps(Routing):
             view[i] = view[prev]
         rules = self.rules[self.channel[i]]
         cases = rules.patience_cases
-        sampler = cases[2 * self.priority[i] + self.vip[i]] if cases else rules.patience
-        patience = float(sampler(self.rng, 1)[0]) if sampler is not None else math.inf
+        draw = cases[2 * self.priority[i] + self.vip[i]] if cases else rules.patience
+        patience = draw(self.rng) if draw is not None else math.inf
         self._enqueue(i, patience, now)
 
     def _patience_out(self, ev: Fact) -> None:
@@ -115,7 +115,7 @@ class FollowUps(Routing):
             and rules.retry_delay is not None
             and self.rng.random() < rules.retry_share
         ):
-            delay = float(rules.retry_delay(self.rng, 1)[0])
+            delay = rules.retry_delay(self.rng)
             if now + delay < self.end:
                 self.after(now, delay, self.on_retry, i)
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["FULL", "ChannelRules", "DepartmentRules", "PoolRules", "Sampler"]
+__all__ = ["FULL", "ChannelRules", "DepartmentRules", "Draw", "PoolRules"]
 
 FULL = 2520
 """Capacity units of one agent: divisible by every chat concurrency 1..10."""
 
-Sampler = Callable[[np.random.Generator, int], np.ndarray]
+Draw = Callable[[np.random.Generator], float]
+"""One duration drawn during the run (a distribution's ``draw``: a plain float)."""
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,10 @@ class ChannelRules:
     weight: int  # capacity units one contact takes (FULL, or FULL // concurrency)
     retry_share: float = 0.0
     max_attempts: int = 1
-    retry_delay: Sampler | None = None
-    patience: Sampler | None = None  # for retry attempts
+    retry_delay: Draw | None = None
+    patience: Draw | None = None  # for retry attempts
     # per priority x 2 + VIP, for retry attempts, when patience varies by customer
-    patience_cases: tuple[Sampler | None, ...] = ()
+    patience_cases: tuple[Draw | None, ...] = ()
     resolution_due: tuple[float, float, float] = (math.inf, math.inf, math.inf)
     escalates: bool = False  # some contacts need a department (closing work follows)
     # Head start in the queue, per priority x 2 + VIP (seconds taken off the time
