@@ -183,3 +183,42 @@ def test_cli_staff_writes_the_curve_and_a_plan_that_runs(tmp_path):
     assert "Requirement curve" in page and "data:image/png;base64," in page
     ran = CliRunner().invoke(main, ["run", str(plan), "--no-save", "-q", "-w", "1", "-r", "2"])
     assert ran.exit_code == 0, ran.output
+
+
+def test_bounds_of_a_pool_staffed_by_interval_hold_its_levels():
+    # Erlang's 12 on duty per hour (after shrinkage) against bounds [0, 10] and [14, 40].
+    sc = _center([1] * 24, 72 * 24, "1h", days=2, reps=1).with_({"pools.agents.shrinkage": 0.25})
+    (cp,) = curve_pools(sc.with_({"staffing.bounds": {"agents": [0, 10]}}))
+    assert (cp.low == 0).all() and (cp.high == 10).all()
+    assert (interval_start(sc.with_({"staffing.bounds": {"agents": [0, 10]}}), [cp])["agents"]
+            == 10).all()  # fmt: skip
+    (cp,) = curve_pools(sc.with_({"staffing.bounds": {"agents": [14, 40]}}))
+    assert (interval_start(sc, [cp])["agents"] == 14).all()
+    # Without bounds: three times today's peak (20), at least the peak + 30.
+    (cp,) = curve_pools(sc)
+    assert (cp.low == 0).all() and (cp.high == 60).all()
+
+
+def test_staffing_bounds_may_name_a_pool_staffed_by_interval_only():
+    from shiftsim.model.problems import ScenarioError
+
+    sc = _center([1] * 24, 72 * 24, "4h", days=2, reps=1)
+    data = {"staffing": {"bounds": {"agents": [0, 10]}}}
+    assert sc.with_({"staffing.bounds": data["staffing"]["bounds"]}).staffing.bounds == {
+        "agents": (0, 10)
+    }
+    with pytest.raises(ScenarioError, match=r"staffing.bounds.*pool staffed by interval.*'nobody'"):
+        sc.with_({"staffing.bounds": {"nobody": [0, 10]}})
+
+
+@pytest.mark.slow
+def test_an_upper_bound_below_the_erlang_number_is_reported_not_exceeded():
+    # Erlang C needs 9 agents an interval; the bound allows 7: every interval
+    # stops there and the output names what cannot be met and at what level.
+    sc = _center([1] * 24, 72 * 24, "4h", days=4, reps=4)
+    sc = sc.with_({"staffing.bounds": {"agents": [0, 7]}})
+    result = staff(sc, screen_replications=4)
+    assert result.curve is not None
+    assert (result.curve["recommended"] <= 7).all()
+    assert not result.feasible
+    assert result.unmet and all("phone answered" in str(u) for u in result.unmet)

@@ -231,12 +231,19 @@ def reference_problems(data: Any) -> list[Problem]:
         f"{p}.{s}" for p, pool in mapping(data.get("pools")).items()
         for s in mapping(mapping(pool).get("shifts"))
     }  # fmt: skip
+    by_interval = {
+        p for p, pool in mapping(data.get("pools")).items() if mapping(pool).get("staffing")
+    }
     staffing = mapping(data.get("staffing"))
     for key in ("change", "bounds", "cost"):
         names = staffing.get(key)
+        known = shifts | by_interval if key == "bounds" else shifts
         for name in names if isinstance(names, list | tuple | dict) else ():
-            if isinstance(name, str) and name not in shifts:
+            if isinstance(name, str) and name not in known:
                 message = f"unknown shift, write pool.shift (got {name!r})"
+                if key == "bounds":
+                    message = (f"unknown shift or pool staffed by interval, write pool.shift "
+                               f"or pool (got {name!r})")  # fmt: skip
                 problems.append(Problem(path=f"staffing.{key}", message=message))
     for i, t in enumerate(items(data.get("targets"))):
         ch_name = mapping(t).get("channel")

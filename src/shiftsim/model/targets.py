@@ -197,7 +197,9 @@ class Staffing(_Model):
     ``confidence`` is the probability each target's periods must reach.
     ``change`` lists the shifts (``pool.shift``) whose headcount the search may
     change (default: every shift); ``bounds`` gives ``[low, high]`` headcounts
-    per shift (default 0 to three times today's, at least today's + 30);
+    per shift (default 0 to three times today's, at least today's + 30), or,
+    for a pool staffed by interval (named alone), the agents of each of its
+    intervals (default 0 to three times today's peak, at least the peak + 30);
     ``cost`` the cost of one agent on a shift (default: the shift's paid hours,
     so that cost is agent-hours per day of the pattern).
     """

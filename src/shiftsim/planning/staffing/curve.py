@@ -40,7 +40,8 @@ Here:
 
 Requirements no level within the bounds meets (an interval judged on a
 department's delay) are found first, at every interval at its upper bound
-(three times today's peak, at least the peak + 30), and reported, not chased.
+(``staffing.bounds`` of the pool; default three times today's peak, at least
+the peak + 30), and reported, not chased. No level goes below the lower bound.
 Shifts of other pools stay as they are. Intervals nobody's target judges (no
 eligible contact in any replication) keep their start level: nothing measures
 them.
@@ -240,8 +241,9 @@ class _CurveSearch:
 
     # -- the iterations ------------------------------------------------------
     def lowered(self, levels: Levels, judged: Mapping[str, np.ndarray]) -> Levels:
-        """Every judged interval one agent lower (not below 0)."""
-        return {p: np.where(judged[p], np.maximum(v - 1, 0), v) for p, v in levels.items()}
+        """Every judged interval one agent lower (not below its bound)."""
+        low = {cp.name: cp.low for cp in self.pools}
+        return {p: np.where(judged[p], np.maximum(v - 1, low[p]), v) for p, v in levels.items()}
 
     def iterate(
         self, levels: Levels, judged: Mapping[str, np.ndarray], replications: int, seed: int,
@@ -266,7 +268,7 @@ class _CurveSearch:
                 p = cp.name
                 streak[p] = np.where(miss[p], streak[p] + 1, 0)
                 up = np.where(miss[p], 2 ** np.minimum(np.maximum(streak[p] - 1, 0), 2), 0)
-                down = judged[p] & ~miss[p] & (levels[p] > 0)
+                down = judged[p] & ~miss[p] & (levels[p] > cp.low)
                 if below is not None:
                     down &= ~below[p]
                 else:

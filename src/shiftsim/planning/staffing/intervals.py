@@ -34,6 +34,7 @@ class CurvePool:
     day_group: np.ndarray  # [reported day] -> index into groups
     targets: tuple[int, ...]  # targets judged on this pool's intervals
     now: np.ndarray  # [day type, interval]
+    low: np.ndarray  # [day type, interval]: the bounds of each level
     high: np.ndarray  # [day type, interval]
     shrinkage: float
 
@@ -83,6 +84,7 @@ def curve_pools(scenario: Scenario) -> list[CurvePool]:
         now = np.array([st.levels_for(g) if g != ALL_DAYS else st.levels for g in groups],
                        dtype=np.int64)  # fmt: skip
         peak = int(now.max(initial=0))
+        low, high = scenario.staffing.bounds.get(name, (0, max(3 * peak, peak + 30)))
         targets = tuple(k for k, t in enumerate(scenario.resolved_targets)
                         if owner.get(t.channel) == name)  # fmt: skip
         out.append(
@@ -90,8 +92,8 @@ def curve_pools(scenario: Scenario) -> list[CurvePool]:
                 name=name, step=float(st.interval), groups=groups,
                 day_group=np.array([groups.index(d) if d in st.weekdays else 0 for d in days],
                                    dtype=np.int64),
-                targets=targets, now=now,
-                high=np.full_like(now, max(3 * peak, peak + 30)), shrinkage=pool.shrinkage,
+                targets=targets, now=now, low=np.full_like(now, low),
+                high=np.full_like(now, high), shrinkage=pool.shrinkage,
             )
         )  # fmt: skip
     return out
@@ -128,5 +130,5 @@ def interval_start(scenario: Scenario, pools: Sequence[CurvePool]) -> Levels:
                 need += channel_need(scenario, c, load)
             cell = np.array([need[h : e + 1].max() for h, e in zip(hours, last, strict=True)])
             levels[g] = np.ceil(cell / (1.0 - cp.shrinkage) - 1e-9).astype(np.int64)
-        out[cp.name] = np.minimum(levels, cp.high)
+        out[cp.name] = np.clip(levels, cp.low, cp.high)
     return out
