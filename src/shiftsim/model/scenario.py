@@ -237,9 +237,9 @@ def reference_problems(data: Any) -> list[Problem]:
     staffing = mapping(data.get("staffing"))
     for key in ("change", "bounds", "cost"):
         names = staffing.get(key)
-        known = shifts | by_interval if key == "bounds" else shifts
+        named = shifts | by_interval if key == "bounds" else shifts
         for name in names if isinstance(names, list | tuple | dict) else ():
-            if isinstance(name, str) and name not in known:
+            if isinstance(name, str) and name not in named:
                 message = f"unknown shift, write pool.shift (got {name!r})"
                 if key == "bounds":
                     message = (f"unknown shift or pool staffed by interval, write pool.shift "
