@@ -236,7 +236,7 @@ def _fewer_frame(
                 "shift": k.shift,
                 "headcount": plan[i] - 1,
                 "breaks": "; ".join(
-                    f"{r.target} ({r.period}) {percent_ci(r.value, r.low, r.high)} "
+                    f"{r.target} ({r.period}) {percent_ci(r.value, r.low, r.high, dash='-')} "
                     f"< {percent(r.required, 0)}"
                     for r in broken.itertuples()
                 )
