@@ -137,3 +137,20 @@ def test_one_fewer_estimate_has_an_interval_from_the_level_and_the_paired_change
     assert out.loc[0, "high"] == pytest.approx(0.85 + half)
     # Without the paired values (a move of the search) the estimate has no interval.
     assert estimated(verified, base, fewer)["low"].isna().all()
+
+
+def test_one_fewer_that_breaks_nothing_names_the_closest_requirement():
+    from shiftsim.planning.staffing.sizing import _fewer_frame
+
+    sc = _small()
+    space = knobs(sc)
+    ev = Evaluator(sc, space, None)
+    ev.ignored = {(0, "evening")}  # out of reach: never the one named
+    table = _requirements({"day": 0.81, "night": 0.95, "evening": 0.2})
+    plan = tuple(k.current for k in space)
+    frame = _fewer_frame(ev, space, plan, {0: table})
+    (row,) = frame.itertuples()
+    assert row.broken == 0
+    assert row.breaks == "nothing (closest: phone answered (day) 81.0% (76.0-86.0) >= 75%)"
+    broken = _fewer_frame(ev, space, plan, {0: _requirements({"day": 0.7, "night": 0.95})})
+    assert broken.loc[0, "breaks"] == "phone answered (day) 70.0% (65.0-75.0) < 75%"

@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -226,21 +227,33 @@ def _one_fewer(
 def _fewer_frame(
     ev: Evaluator, space: Sequence[Knob], plan: Plan, tables: dict[int, pd.DataFrame]
 ) -> pd.DataFrame:
+    """One row per changed shift: what one agent fewer there breaks, with its values.
+
+    When it breaks nothing, the requirement it comes closest to breaking is
+    named with its value, so that the planner sees how much room is left.
+    """
+
+    def value(r: Any) -> str:
+        return f"{r.target} ({r.period}) {percent_ci(r.value, r.low, r.high, dash='-')}"
+
     rows = []
     for i, t in tables.items():
         k = space[i]
         broken = ev.failing(t)  # what the roster met and one agent less breaks
+        text = "; ".join(f"{value(r)} < {percent(r.required, 0)}" for r in broken.itertuples())
+        if broken.empty:
+            keys = zip(t["target_index"], t["period"], strict=True)
+            reach = t[np.array([key not in ev.ignored for key in keys], dtype=bool)]
+            text = "nothing"
+            if len(reach):
+                r = next(reach.loc[[(reach["value"] - reach["required"]).idxmin()]].itertuples())
+                text += f" (closest: {value(r)} >= {percent(r.required, 0)})"
         rows.append(
             {
                 "pool": k.pool,
                 "shift": k.shift,
                 "headcount": plan[i] - 1,
-                "breaks": "; ".join(
-                    f"{r.target} ({r.period}) {percent_ci(r.value, r.low, r.high, dash='-')} "
-                    f"< {percent(r.required, 0)}"
-                    for r in broken.itertuples()
-                )
-                or "nothing",
+                "breaks": text,
                 "broken": len(broken),
             }
         )
