@@ -20,12 +20,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from shiftsim.analysis.interrupts import LocalPool
 from shiftsim.analysis.metrics import ReplicationMetrics
 from shiftsim.analysis.results import RunResult
 from shiftsim.analysis.runner import replicate
+from shiftsim.analysis.statistics import mean_ci_axis
 from shiftsim.model.formats import percent
 from shiftsim.model.scenario import Scenario
 from shiftsim.planning.staffing.space import Knob, Plan, named, plan_cost
@@ -293,8 +293,8 @@ def estimated(
     out["value"] = (out["value"] + moved_by).clip(0.0, 1.0)
     out["low"] = out["high"] = float("nan")
     if paired is not None and len(paired) > 1:
-        n = len(paired)
-        spread = paired.std(ddof=1) / math.sqrt(n) * float(stats.t.ppf(0.975, n - 1))
+        _, low, high = mean_ci_axis(paired.to_numpy(dtype=float))
+        spread = pd.Series((high - low) / 2, index=paired.columns)
         change = spread.reindex(pd.MultiIndex.from_frame(out[key])).to_numpy(dtype=float)
         level = (verified["high"] - verified["low"]).to_numpy(dtype=float) / 2
         half = np.sqrt(level**2 + change**2)
