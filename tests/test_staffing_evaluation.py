@@ -154,3 +154,37 @@ def test_one_fewer_that_breaks_nothing_names_the_closest_requirement():
     assert row.breaks == "nothing (closest: phone answered (day) 81.0% (76.0-86.0) >= 75%)"
     broken = _fewer_frame(ev, space, plan, {0: _requirements({"day": 0.7, "night": 0.95})})
     assert broken.loc[0, "breaks"] == "phone answered (day) 70.0% (65.0-75.0) < 75%"
+
+
+def test_one_fewer_is_simulated_in_full_only_where_its_change_could_turn_the_verdict():
+    # The verified roster is at 0.80 (needs 0.75). One fewer on shift 0 changes it
+    # by -0.02 on every fresh replication (no spread: 0.78, 3 points clear of the
+    # threshold); on shift 1 by -0.04 +- 0.03 (0.76, well within its change's
+    # interval of the threshold). Only shift 1's roster is simulated on all the
+    # fresh replications; a fixed margin of 4 points sent both.
+    from shiftsim.planning.staffing.sizing import _one_fewer
+
+    sc = _small()
+    space = knobs(sc)
+    ev = Evaluator(sc, space, None)
+    plan = tuple(k.current for k in space)
+    fewer = {0: (plan[0] - 1, *plan[1:]), 1: (plan[0], plan[1] - 1, *plan[2:])}
+    change = {plan: [0.0] * 4, fewer[0]: [-0.02] * 4, fewer[1]: [-0.01, -0.07, -0.01, -0.07]}
+    full_runs: list[tuple[int, ...]] = []
+
+    def requirements(plans, replications, seed):
+        if replications == 20:
+            full_runs.extend(plans)
+        return [_requirements({"day": 0.8 + sum(change[p]) / 4}) for p in plans]
+
+    def replication_values(p, replications, seed):
+        return pd.DataFrame({(0, "day"): [0.8 + c for c in change[p]]})
+
+    ev.requirements = requirements  # type: ignore[method-assign]
+    ev.replication_values = replication_values  # type: ignore[method-assign]
+    verified = _requirements({"day": 0.8})
+    out = _one_fewer(ev, plan, fewer, verified, 4, 20, sc.seed + 1)
+    assert full_runs == [fewer[1]]
+    assert out[0].loc[0, "value"] == pytest.approx(0.78)
+    assert out[0].loc[0, "low"] < 0.78 < out[0].loc[0, "high"]
+    assert out[1].loc[0, "value"] == pytest.approx(0.76)  # as simulated in full

@@ -37,7 +37,8 @@ curve (agents per interval) with the iterative staffing algorithm.
    which requirement breaks with one agent less (the change one agent makes,
    measured on the first screening-count of fresh replications on common
    random numbers, added to the verified value; simulated on all of them where
-   that estimate lies near the threshold).
+   the change's own 95% interval reaches across the threshold, the only error
+   that can turn the verdict).
 
 References
 ----------

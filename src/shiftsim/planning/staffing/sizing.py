@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from shiftsim.analysis.statistics import mean_ci_axis
 from shiftsim.model.formats import percent, percent_ci
 from shiftsim.model.scenario import Scenario
 from shiftsim.planning.staffing.curve import staff_curve
@@ -185,8 +186,8 @@ def _verify(
         return plan, verified, _fewer_frame(ev, space, plan, tables), fresh, rounds, unmet
 
 
-NEAR = 0.04
-"""An estimated one-fewer requirement this close to its threshold is simulated in full."""
+NEAR = 0.01
+"""An estimated one-fewer value at least this close to its threshold is simulated in full."""
 
 
 def _one_fewer(
@@ -200,9 +201,11 @@ def _one_fewer(
     simulated on the first ``screen`` fresh replications, and its requirement
     estimated as the verified value (all replications) plus the change
     measured on those (a control variate), with an interval from both
-    (:func:`estimated`). Where an estimate lies within
-    :data:`NEAR` of its threshold, the roster is simulated on all the fresh
-    replications and judged as is.
+    (:func:`estimated`). A full simulation on all the fresh replications
+    would judge the same verified value moved by the change on all of them,
+    so only the change's error can turn a verdict: a roster is simulated in
+    full (and judged as is) where an estimate lies within the half-width of
+    its change's 95% interval of the threshold (at least :data:`NEAR`).
     """
     if screen >= full or not fewer:
         return dict(zip(fewer, ev.requirements(list(fewer.values()), full, fresh), strict=True))
@@ -213,13 +216,18 @@ def _one_fewer(
     for i, table in zip(fewer, quick, strict=True):
         paired = ev.replication_values(fewer[i], screen, fresh) - base_values
         estimate = estimated(verified, base, table, paired)
-        keys = zip(estimate["target_index"], estimate["period"], strict=True)
+        keys = list(zip(estimate["target_index"], estimate["period"], strict=True))
         reachable = np.array([k not in ev.ignored for k in keys], dtype=bool)
         gap = (estimate["value"] - estimate["required"]).abs().to_numpy()
-        if not bool((gap[reachable] < NEAR).any()):
+        _, low, high = mean_ci_axis(paired.to_numpy(dtype=float))
+        spread = pd.Series((high - low) / 2, index=paired.columns)
+        half = spread.reindex(pd.MultiIndex.from_tuples(keys)).to_numpy(dtype=float)
+        near = gap < np.fmax(np.nan_to_num(half, nan=np.inf), NEAR)
+        if not bool(near[reachable].any()):
             out[i] = estimate
-    near = [i for i in fewer if i not in out]
-    for i, table in zip(near, ev.requirements([fewer[i] for i in near], full, fresh), strict=True):
+    near_plans = [i for i in fewer if i not in out]
+    tables = ev.requirements([fewer[i] for i in near_plans], full, fresh)
+    for i, table in zip(near_plans, tables, strict=True):
         out[i] = table
     return out
 
