@@ -153,11 +153,14 @@ def _verify(
 
     Where the verification misses, the search flattered itself: agents are
     added on those seeds (what the doubling add steps overshot is taken back
-    there) and new ones verify again. Where one agent fewer on a
-    changed shift still meets every requirement there, the search was too
-    cautious: every agent those seeds show is not needed goes
-    (:func:`remove_while_met` on them), and new seeds verify again. The last set of
-    seeds decides nothing (unless ``verify_rounds`` runs out).
+    there) and new ones verify again. Where the roster holds, every agent
+    those seeds show is not needed goes (:func:`remove_while_met` on them,
+    removals judged on their first replications as in the search), and new
+    seeds verify again; only when that removes nothing is the "one fewer"
+    check simulated (on all of them where its estimate is close): a shift
+    whose one agent fewer still meets everything there loses it. The last set
+    of seeds decides nothing (unless ``verify_rounds`` runs out), and its
+    "one fewer" check is the one reported.
     """
     space = ev.space
     rounds = 0
@@ -175,13 +178,22 @@ def _verify(
                 continue
             last = True
             (verified,) = ev.requirements([plan], full, fresh)
+        if ev.holds(verified) and not last:
+            # Take off every agent these seeds show is not needed (removals judged on
+            # their first replications, as the search's), then verify anew.
+            lower = remove_while_met(ev, plan, full, fresh, probe=screen)
+            if lower != plan:
+                plan = lower
+                continue
         changed = [i for i, k in enumerate(space) if plan[i] != k.current and plan[i] > k.low]
         fewer = {i: moved(plan, i, plan[i] - 1) for i in changed}
         tables = _one_fewer(ev, plan, fewer, verified, screen, full, fresh)
         spare = [i for i in changed if ev.holds(tables[i])]
         if spare and ev.holds(verified) and not last:
-            # Take off every agent these seeds show is not needed, then verify anew.
-            plan = remove_while_met(ev, plan, full, fresh, probe=screen)
+            # The first replications said every removal breaks something, all of them
+            # say one does not: it goes (the costliest), and new seeds verify.
+            i = max(spare, key=lambda i: (space[i].cost, plan[i] - space[i].current))
+            plan = fewer[i]
             continue
         return plan, verified, _fewer_frame(ev, space, plan, tables), fresh, rounds, unmet
 
