@@ -31,3 +31,14 @@ def test_engine_imports_neither_schema_nor_dataframes() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_a_run_and_its_console_output_do_not_import_scipy_stats() -> None:
+    # scipy.stats costs about 50 MB and a third of a second; the intervals and the
+    # comparisons take their quantiles from scipy.special (analysis.statistics).
+    code = (
+        "import sys, shiftsim.cli.run, shiftsim.outputs.console, shiftsim.analysis.comparison\n"
+        "print('scipy.stats' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from shiftsim.analysis.metrics import meets
 from shiftsim.analysis.results import RunResult
@@ -69,7 +69,8 @@ def _paired_days_half(
     if b + c == 0:
         return 3.0 / n
     var = (b + c - (b - c) ** 2 / n) / n**2
-    return float(stats.norm.ppf(0.975) * np.sqrt(max(var, 0.0)))  # 95%, as the rule of three
+    # ndtri is norm.ppf without importing scipy.stats (see analysis.statistics).
+    return float(special.ndtri(0.975) * np.sqrt(max(var, 0.0)))  # 95%, as the rule of three
 
 
 @dataclass
