@@ -185,9 +185,46 @@ def test_a_ctrl_c_after_the_command_ended_is_ignored(small) -> None:
         signal.signal(signal.SIGINT, before)
 
 
+def _failing_replicate(scenario: object,
+                       index: int, keep_log: bool = False, kpis: str = "") -> None:  # fmt: skip
+    """Replication 0 fails at once, every other one takes 5 s (module level: pickled)."""
+    if index == 0:
+        raise ValueError("replication 0 failed")
+    time.sleep(5)
+
+
+def test_a_failed_replication_stops_the_workers_without_a_thread_error(small, monkeypatch):
+    # Replication 0 fails while 1 runs and the others wait: the run stops the workers, which
+    # fails what is queued. Cancelling the waiting futures first (as the run did) made
+    # the pool's manager thread raise InvalidStateError on Python 3.11 when it failed
+    # them (CPython gh-107219): a traceback on stderr, the pool's pipes left open.
+    import threading
+
+    from shiftsim.analysis.interrupts import LocalPool
+    from shiftsim.model.loading import load_scenario
+
+    errors: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+
+    monkeypatch.setattr(runner, "replicate", _failing_replicate)
+    sc = load_scenario(small, {"replications": 8})
+    pool = LocalPool(1)
+    started = time.monotonic()
+    try:
+        with pytest.raises(ValueError, match="replication 0 failed"):
+            runner.run(sc, executor=pool)
+    finally:
+        pool.stop_workers()
+    assert time.monotonic() - started < 4  # nothing waited for the sleeping replications
+    time.sleep(0.5)  # the manager thread has failed the futures and ended
+    assert errors == []
+
+
 # -- real processes at random moments (slow) -------------------------------------------------
 
-SLOW = SMALL.replace("days: 1", "days: 2").replace("replications: 3", "replications: 6")
+# About 2 s of simulation after the workers start on a fast machine (0.7 s with 6
+# replications left the signals of the tests below arriving after the run was done).
+SLOW = SMALL.replace("days: 1", "days: 2").replace("replications: 3", "replications: 18")
 SLOW = SLOW.replace("per_day: 300", "per_day: 2500").replace("headcount: 6", "headcount: 40")
 SLOW = SLOW.replace("headcount: 3", "headcount: 20").replace("headcount: 2}", "headcount: 10}")
 

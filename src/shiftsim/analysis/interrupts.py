@@ -176,14 +176,22 @@ class LocalPool(Executor):
         return self._pool.submit(fn, *args, **kwargs)
 
     def stop_workers(self) -> None:
-        """Kill the workers (what they compute is lost) and cancel what is queued."""
+        """Kill the workers: what they compute is lost, and what is queued fails.
+
+        Every future not done then ends with ``BrokenProcessPool``, set by the
+        pool's manager thread when it sees its workers gone. Nothing here or in
+        the callers cancels a future of this pool: on Python 3.11 the manager
+        thread raises ``InvalidStateError`` (printing a traceback and leaving
+        the pool's pipes open) when a future it fails was cancelled in between
+        (CPython gh-107219, fixed in 3.12).
+        """
         pool, self._pool = self._pool, None
         if pool is None:
             return
         for child in multiprocessing.active_children():
             if child.pid not in self._before:
                 child.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=False)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         pool, self._pool = self._pool, None

@@ -376,8 +376,11 @@ def run(
                         pending.discard(fut)
                         finished(*fut.result())
                 except BaseException:
-                    for fut in pending:
-                        fut.cancel()
+                    if isinstance(executor, LocalPool):
+                        executor.stop_workers()  # fails what is queued (no cancel: see there)
+                    else:
+                        for fut in pending:
+                            fut.cancel()
                     raise
         except KeyboardInterrupt:
             stop.requested = True
