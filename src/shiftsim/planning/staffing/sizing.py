@@ -233,7 +233,8 @@ def _one_fewer(
         gap = (estimate["value"] - estimate["required"]).abs().to_numpy()
         _, low, high = mean_ci_axis(paired.to_numpy(dtype=float))
         spread = pd.Series((high - low) / 2, index=paired.columns)
-        half = spread.reindex(pd.MultiIndex.from_tuples(keys)).to_numpy(dtype=float)
+        rows = pd.MultiIndex.from_arrays([estimate["target_index"], estimate["period"]])
+        half = spread.reindex(rows).to_numpy(dtype=float)
         near = gap < np.fmax(np.nan_to_num(half, nan=np.inf), NEAR)
         if not bool(near[reachable].any()):
             out[i] = estimate
