@@ -14,7 +14,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, InvalidStateError, ProcessPoolExecutor
 from contextlib import contextmanager, suppress
 from types import FrameType
 from typing import Any
@@ -151,6 +151,28 @@ def _swallows_exceptions(frame: FrameType | None) -> bool:
 _POOLS: weakref.WeakSet[LocalPool] = weakref.WeakSet()
 
 
+def _quiet_cancelled_failure(args: threading.ExceptHookArgs) -> None:
+    """``threading.excepthook`` less one known CPython 3.11 race (gh-107219).
+
+    When :meth:`LocalPool.stop_workers` kills the workers after the caller
+    cancelled the queued futures, the pool's manager thread fails every
+    future it still holds with ``BrokenProcessPool``, and ``set_exception``
+    on one cancelled in between raises ``InvalidStateError`` in that thread
+    (Python 3.12 ignores it there). The futures are unwanted and the workers
+    dead, so that thread's end is printed nowhere; any other exception goes
+    to the hook that was there before.
+    """
+    thread = args.thread
+    if args.exc_type is InvalidStateError and type(thread).__name__ == "_ExecutorManagerThread":
+        return
+    _previous_excepthook(args)
+
+
+_previous_excepthook = threading.excepthook
+if sys.version_info < (3, 12):
+    threading.excepthook = _quiet_cancelled_failure
+
+
 class LocalPool(Executor):
     """Worker processes on this machine that can be stopped at once and started again.
 
@@ -176,22 +198,14 @@ class LocalPool(Executor):
         return self._pool.submit(fn, *args, **kwargs)
 
     def stop_workers(self) -> None:
-        """Kill the workers: what they compute is lost, and what is queued fails.
-
-        Every future not done then ends with ``BrokenProcessPool``, set by the
-        pool's manager thread when it sees its workers gone. Nothing here or in
-        the callers cancels a future of this pool: on Python 3.11 the manager
-        thread raises ``InvalidStateError`` (printing a traceback and leaving
-        the pool's pipes open) when a future it fails was cancelled in between
-        (CPython gh-107219, fixed in 3.12).
-        """
+        """Kill the workers (what they compute is lost) and cancel what is queued."""
         pool, self._pool = self._pool, None
         if pool is None:
             return
         for child in multiprocessing.active_children():
             if child.pid not in self._before:
                 child.kill()
-        pool.shutdown(wait=False)
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         pool, self._pool = self._pool, None

@@ -376,11 +376,8 @@ def run(
                         pending.discard(fut)
                         finished(*fut.result())
                 except BaseException:
-                    if isinstance(executor, LocalPool):
-                        executor.stop_workers()  # fails what is queued (no cancel: see there)
-                    else:
-                        for fut in pending:
-                            fut.cancel()
+                    for fut in pending:
+                        fut.cancel()
                     raise
         except KeyboardInterrupt:
             stop.requested = True

@@ -105,11 +105,10 @@ class Simulations:
             for fut in as_completed(futures):
                 out.append((futures[fut], fut.result()[0]))
         except BaseException:  # Ctrl-C or a failed replication: nothing queued is wanted
+            for fut in futures:
+                fut.cancel()
             if isinstance(self.executor, LocalPool):
-                self.executor.stop_workers()  # it fails what is queued (no cancel: see there)
-            else:
-                for fut in futures:
-                    fut.cancel()
+                self.executor.stop_workers()
             raise
         return out
 
