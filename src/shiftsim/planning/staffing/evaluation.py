@@ -36,6 +36,7 @@ __all__ = [
     "Simulations",
     "Unmet",
     "estimated",
+    "paired_half_widths",
     "progress_line",
     "requirement_key",
     "shortfall",
@@ -293,9 +294,7 @@ def estimated(
     out["value"] = (out["value"] + moved_by).clip(0.0, 1.0)
     out["low"] = out["high"] = float("nan")
     if paired is not None and len(paired) > 1:
-        _, low, high = mean_ci_axis(paired.to_numpy(dtype=float))
-        spread = pd.Series((high - low) / 2, index=paired.columns)
-        change = spread.reindex(pd.MultiIndex.from_frame(out[key])).to_numpy(dtype=float)
+        change = paired_half_widths(paired, pd.MultiIndex.from_frame(out[key]))
         level = (verified["high"] - verified["low"]).to_numpy(dtype=float) / 2
         half = np.sqrt(level**2 + change**2)
         out["low"] = (out["value"] - half).clip(0.0, 1.0)
@@ -306,3 +305,16 @@ def estimated(
     out.loc[np.isnan(moved_by), "met"] = False
     out.loc[np.isnan(moved_by), "value"] = out.loc[np.isnan(moved_by), "required"]
     return out
+
+
+def paired_half_widths(paired: pd.DataFrame, rows: pd.MultiIndex) -> np.ndarray:
+    """Half-width of the 95% t interval of each requirement's mean paired change.
+
+    ``paired``: each replication's change (replications x requirements, as
+    :meth:`Evaluator.replication_values` gives them); ``rows``: the
+    requirements ``(target_index, period)`` wanted, in order (NaN for one the
+    paired replications did not judge).
+    """
+    _, low, high = mean_ci_axis(paired.to_numpy(dtype=float))
+    spread = pd.Series((high - low) / 2, index=paired.columns).reindex(rows)
+    return np.asarray(spread, dtype=float)

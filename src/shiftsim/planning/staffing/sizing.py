@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shiftsim.analysis.statistics import mean_ci_axis
 from shiftsim.model.formats import percent, percent_ci
 from shiftsim.model.scenario import Scenario
 from shiftsim.planning.staffing.curve import staff_curve
@@ -19,6 +18,7 @@ from shiftsim.planning.staffing.evaluation import (
     Evaluator,
     Unmet,
     estimated,
+    paired_half_widths,
     requirement_key,
     unmet_of,
 )
@@ -228,13 +228,10 @@ def _one_fewer(
     for i, table in zip(fewer, quick, strict=True):
         paired = ev.replication_values(fewer[i], screen, fresh) - base_values
         estimate = estimated(verified, base, table, paired)
-        keys = list(zip(estimate["target_index"], estimate["period"], strict=True))
-        reachable = np.array([k not in ev.ignored for k in keys], dtype=bool)
+        rows = pd.MultiIndex.from_frame(estimate[["target_index", "period"]])
+        reachable = np.array([k not in ev.ignored for k in rows], dtype=bool)
         gap = (estimate["value"] - estimate["required"]).abs().to_numpy()
-        _, low, high = mean_ci_axis(paired.to_numpy(dtype=float))
-        spread = pd.Series((high - low) / 2, index=paired.columns)
-        rows = pd.MultiIndex.from_arrays([estimate["target_index"], estimate["period"]])
-        half = spread.reindex(rows).to_numpy(dtype=float)
+        half = paired_half_widths(paired, rows)
         near = gap < np.fmax(np.nan_to_num(half, nan=np.inf), NEAR)
         if not bool(near[reachable].any()):
             out[i] = estimate
