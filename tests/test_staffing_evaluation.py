@@ -228,3 +228,44 @@ def test_verification_takes_off_an_agent_all_fresh_replications_show_is_not_need
     assert all(v == w for i, (v, w) in enumerate(zip(found, plan, strict=True)) if i != day)
     assert rounds == 2 and not unmet
     assert bool(verified["met"].all())
+
+
+def test_removals_that_hold_alone_but_not_together_are_taken_one_at_a_time():
+    # Three shifts three above today's; one agent fewer on any one of them holds,
+    # but not night and day together, nor any shift two fewer. All three together
+    # fail, so the round takes the largest saving (night, cost 10) and then, one
+    # at a time, each next removal that still holds with it: day (fails with the
+    # night) is left, evening is taken. Before, the round took the night alone
+    # and the evening waited for a new round of every shift's removal.
+    from shiftsim.planning.staffing.search import remove_while_met
+
+    sc = _small()
+    space = knobs(sc)
+    ev = Evaluator(sc, space, None)
+    names = [k.name for k in space]
+    night, day, evening = (names.index(f"agents.{s}") for s in ("night", "day", "evening"))
+    plan = tuple(k.current + 3 for k in space)
+    seen: list[tuple[int, ...]] = []
+
+    def requirements(plans, replications, seed):
+        seen.extend(plans)
+        out = []
+        for p in plans:
+            r = [a - b for a, b in zip(plan, p, strict=True)]
+            fails = r[night] + r[day] >= 2 or max(r) >= 2
+            out.append(_requirements({"day": 0.7 if fails else 0.8}))
+        return out
+
+    ev.requirements = requirements  # type: ignore[method-assign]
+    found = remove_while_met(ev, plan, 4, sc.seed)
+
+    def fewer(**removed: int) -> tuple[int, ...]:
+        return tuple(v - removed.get(names[i].split(".")[1], 0) for i, v in enumerate(plan))
+
+    assert found == fewer(night=1, evening=1)
+    assert seen[3:6] == [fewer(night=1, day=1, evening=1), fewer(night=1, day=1),
+                         fewer(night=1, evening=1)]  # fmt: skip
+    # The next round starts from both removals (night and evening two fewer now).
+    assert seen[6:9] == [fewer(night=3, evening=1), fewer(night=1, day=1, evening=1),
+                         fewer(night=1, evening=3)]  # fmt: skip
+
