@@ -322,17 +322,13 @@ def remove_while_met(
     removal of one agent breaks one is not tried again (with fewer agents
     elsewhere it would break it all the more): a search by doubling and
     halving, so that a start far above the answer comes down in few
-    evaluations. Shifts that can lose agents together do; when all of those
-    that hold alone do not hold together, they are taken one at a time, the
-    largest saving first, each kept if it still holds with those before it
-    (:func:`_accumulated`). Among removals of equal saving, the shift furthest
-    above today's headcount gives first (pools of equal cost skilled alike
-    keep today's split).
+    evaluations. Shifts that can lose agents together do. Among removals of
+    equal saving, the shift furthest above today's headcount gives first
+    (pools of equal cost skilled alike keep today's split).
 
     ``probe`` (fewer than ``replications``): removals are judged on the first
-    ``probe`` replications as in :func:`add_until_met`, and what is taken is
-    simulated in full before it is kept (a combination that does not hold
-    there gives way to its first removal alone).
+    ``probe`` replications as in :func:`add_until_met`, and the one taken is
+    simulated in full before it is kept.
     """
     space = ev.space
     frozen: set[int] = set()
@@ -357,48 +353,21 @@ def remove_while_met(
                 _halve(step, frozen, i)
         if not ok:
             continue
-        # The largest saving first; among equal savings, the shift furthest above today's.
-        ok.sort(key=lambda i: (-space[i].cost * (plan[i] - moves[i][i]),
-                               space[i].current - plan[i]))  # fmt: skip
-        joint = _removed(plan, moves, ok)
         taken = ok
-        if len(ok) > 1 and not ev.holds(judged(ev, plan, [joint], replications, seed, probe)[0]):
-            taken = _accumulated(ev, plan, moves, ok, joint, replications, seed, probe)
-        candidate = _removed(plan, moves, taken)
-        if len(taken) > 1 and not confirmed(candidate):
-            # Together they held on the first replications, not on all: the first alone.
-            taken = taken[:1]
-            candidate = moves[taken[0]]
+        candidate = tuple(moves[i][i] if i in ok else v for i, v in enumerate(plan))
+        if len(ok) > 1 and not ev.holds(
+            judged(ev, plan, [candidate], replications, seed, probe)[0]
+        ):
+            best = max(ok, key=lambda i: (space[i].cost * (plan[i] - moves[i][i]),
+                                          plan[i] - space[i].current))  # fmt: skip
+            candidate, taken = moves[best], [best]
         if not confirmed(candidate):  # the estimate held, all the replications do not
-            _halve(step, frozen, taken[0])
+            for i in taken:
+                _halve(step, frozen, i)
             continue
         plan = candidate
         for i in taken:
             step[i] *= 2
-
-
-def _removed(plan: Plan, moves: Mapping[int, Plan], taken: Sequence[int]) -> Plan:
-    """``plan`` with the removals ``moves[i]`` of every shift ``i`` in ``taken``."""
-    return tuple(moves[i][i] if i in taken else v for i, v in enumerate(plan))
-
-
-def _accumulated(
-    ev: Evaluator, plan: Plan, moves: Mapping[int, Plan], ok: Sequence[int], joint: Plan,
-    replications: int, seed: int, probe: int | None,
-) -> list[int]:  # fmt: skip
-    """The removals that hold together, when all of ``ok`` (each holding alone) do not.
-
-    The first of ``ok`` (the largest saving), then each next one that still
-    holds with those taken: one evaluation per removal, where taking only
-    the first and probing every shift again next round costs one per shift.
-    ``joint`` (all of them, known to fail) is not simulated again.
-    """
-    taken = list(ok[:1])
-    for i in ok[1:]:
-        trial = _removed(plan, moves, [*taken, i])
-        if trial != joint and ev.holds(judged(ev, plan, [trial], replications, seed, probe)[0]):
-            taken.append(i)
-    return taken
 
 
 def _halve(step: dict[int, int], frozen: set[int], i: int) -> None:
