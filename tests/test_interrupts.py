@@ -403,6 +403,30 @@ def test_interrupts_at_random_moments_lose_nothing(slow_scenario, tmp_path) -> N
         assert_no_leftovers(out)
 
 
+def test_stopping_workers_mid_result_does_not_leave_the_pools_thread_waiting() -> None:
+    # A worker killed while it sends a result leaves part of a message in the result
+    # pipe. Before, the pool's manager thread waited for the rest forever (this process
+    # holds a writing end too), and Python's exit, which joins that thread, hung: the
+    # run did not end after its Ctrl-C. Here the partial message is written directly.
+    import struct
+
+    from shiftsim.analysis.interrupts import LocalPool
+
+    pool = LocalPool(1)
+    running = pool.submit(time.sleep, 30)
+    inner = pool._pool
+    assert inner is not None
+    while not running.running():
+        time.sleep(0.01)
+    writer = inner._result_queue._writer  # type: ignore[attr-defined]
+    os.write(writer.fileno(), struct.pack("!i", 1 << 20) + b"part of a result")
+    time.sleep(0.2)  # the manager thread has read the header and waits for the rest
+    thread = inner._executor_manager_thread  # type: ignore[attr-defined]
+    pool.stop_workers()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
 def test_only_the_pool_managers_cancelled_future_race_is_kept_quiet(monkeypatch) -> None:
     import threading
     from concurrent.futures import InvalidStateError

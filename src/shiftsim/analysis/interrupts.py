@@ -202,15 +202,34 @@ class LocalPool(Executor):
         pool, self._pool = self._pool, None
         if pool is None:
             return
+        results = getattr(pool, "_result_queue", None)  # shutdown() drops it
         for child in multiprocessing.active_children():
             if child.pid not in self._before:
                 child.kill()
         pool.shutdown(wait=False, cancel_futures=True)
+        _close_writer(results)
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+def _close_writer(results: object) -> None:
+    """Close this process's writing end of the pipe the killed workers sent results on.
+
+    A worker killed while it sends a result leaves part of a message in that
+    pipe. The pool's manager thread then waits in ``recv`` for the rest, and
+    since this process holds a writing end too (CPython 3.11), it waits
+    forever; Python's exit joins that thread, so the run hung after its
+    Ctrl-C. With this end closed, the read fails with ``EOFError`` once the
+    killed workers are gone, and the manager thread marks the pool broken
+    and ends. Nothing else writes there: the pool is not used again.
+    """
+    writer = getattr(results, "_writer", None)
+    if writer is not None:
+        with suppress(OSError):
+            writer.close()
 
 
 def stop_workers() -> None:
