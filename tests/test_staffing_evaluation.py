@@ -228,3 +228,30 @@ def test_verification_takes_off_an_agent_all_fresh_replications_show_is_not_need
     assert all(v == w for i, (v, w) in enumerate(zip(found, plan, strict=True)) if i != day)
     assert rounds == 2 and not unmet
     assert bool(verified["met"].all())
+
+
+def test_a_requirement_is_not_given_up_before_its_other_helper_got_agents(monkeypatch):
+    # The requirement is met once the second-ranked shift has one agent more; its
+    # effect does not show on the screening replications (a low-volume
+    # requirement's noise), so every add step's measured gain is a tie, and ties
+    # go to the best-ranked shift, which does not help. Before, the requirement
+    # was declared stalled ("did not move it") after three steps on that shift;
+    # now its untried helper gets the next step, and it is met.
+    from shiftsim.planning.staffing.search import _ranked_helpers
+
+    sc = _small()
+    space = knobs(sc)
+    ev = Evaluator(sc, space, None)
+    start = tuple(k.current for k in space)
+    row = _requirements({"day": 0.7}).iloc[0]
+    first, second = _ranked_helpers(space, start, row, sc)[:2]
+
+    def requirements(plans, replications, seed):
+        return [_requirements({"day": 0.8 if replications == 20 and p[second] > start[second]
+                               else 0.7}) for p in plans]  # fmt: skip
+
+    monkeypatch.setattr(ev, "requirements", requirements)
+    plan, unmet = add_until_met(ev, start, 20, sc.seed, max_steps=20, probe=4)
+    assert unmet == [] and ev.stalled == []
+    assert plan[second] > start[second]
+    assert plan[first] > start[first]  # the steps it took before

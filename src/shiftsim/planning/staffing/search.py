@@ -189,6 +189,7 @@ def add_until_met(
     space, scenario = ev.space, ev.scenario
     streak: dict[tuple[int, str], int] = {}  # consecutive steps a requirement has failed
     since: dict[tuple[int, str], float] = {}  # its value when it started failing
+    given: dict[tuple[int, str], set[int]] = {}  # its helpers given agents since then
     for _ in range(max_steps):
         if iterates is not None:
             iterates.append(plan)
@@ -196,6 +197,8 @@ def add_until_met(
         failing = [row for _, row in ev.failing(table).iterrows()]
         streak = {requirement_key(r): streak.get(requirement_key(r), 0) + 1 for r in failing}
         since = {requirement_key(r): since.get(requirement_key(r), r["value"]) for r in failing}
+        given = {requirement_key(r): given.get(requirement_key(r), set()) for r in failing}
+        forced = _untried(ev, failing, streak, since, given, plan)
         failing = [r for r in failing if not _stalled(ev, r, streak, since, plan)]
         if not failing:
             return plan, []
@@ -225,23 +228,24 @@ def add_until_met(
                     i: ((after[i].get(k, now[k]) - now[k]) / (space[i].cost * steps[i]), -rank)
                     for rank, i in enumerate(ranked[k][:2])
                 }  # fmt: skip
-                chosen.add(max(scores, key=lambda i: scores[i]))
-            plan = _grown(space, plan, steps, chosen)
+                chosen.add(forced[k] if k in forced else max(scores, key=lambda i: scores[i]))
+            plan = _given(plan, _grown(space, plan, steps, chosen), ranked, given)
             continue
-        first = {ranked[requirement_key(r)][0] for r in failing}
+        first = {forced.get(requirement_key(r), ranked[requirement_key(r)][0]) for r in failing}
         second = {ranked[requirement_key(r)][min(1, len(ranked[requirement_key(r)]) - 1)]
                   for r in failing}  # fmt: skip
         joint = list(dict.fromkeys([_grown(space, plan, steps, first),
                                     _grown(space, plan, steps, second)]))  # fmt: skip
         tables = judged(ev, plan, joint, replications, seed, probe)
         short = shortfall(ev.failing(table))
-        plan = max(
+        best = max(
             zip(joint, tables, strict=True),
             key=lambda pt: (
                 (short - shortfall(ev.failing(pt[1])))
                 / max(plan_cost(space, pt[0]) - plan_cost(space, plan), 1e-9)
             ),
         )[0]
+        plan = _given(plan, best, ranked, given)
     (table,) = ev.requirements([plan], replications, seed)
     missed = ev.failing(table).iterrows()
     return plan, [unmet_of(r, space, plan, at_bounds=False) for _, r in missed]
@@ -262,6 +266,47 @@ def judged(
     (full,) = ev.requirements([plan], replications, seed)
     (base,) = ev.requirements([plan], probe, seed)  # the first of its replications
     return [estimated(full, base, t) for t in ev.requirements(plans, probe, seed)]
+
+
+def _given(
+    plan: Plan, new: Plan, ranked: Mapping[tuple[int, str], list[int]],
+    given: dict[tuple[int, str], set[int]],
+) -> Plan:  # fmt: skip
+    """``new``, noting for each failing requirement which of its two helpers got agents."""
+    grown = {i for i, (a, b) in enumerate(zip(plan, new, strict=True)) if b > a}
+    for key, helpers in ranked.items():
+        given[key] |= grown & set(helpers[:2])
+    return new
+
+
+def _untried(
+    ev: Evaluator, failing: Sequence[Any], streak: dict[tuple[int, str], int],
+    since: dict[tuple[int, str], float], given: Mapping[tuple[int, str], set[int]],
+    plan: Plan,
+) -> dict[tuple[int, str], int]:  # fmt: skip
+    """Requirements about to stall whose other helper never got agents: it gets the next step.
+
+    The add steps give a requirement's agents to whichever of its two best
+    helpers shows the larger gain per cost on the screening replications;
+    for a low-volume requirement that gain is mostly noise, and ties go to
+    the better-ranked shift, so three steps can all go to a shift that does
+    not serve it well (a pool that answers other channels first) while the
+    one that would was never tried. Such a requirement is not stalled yet:
+    its untried helper gets the next step, as large as the last one (the
+    streak is set back by one step), and if that does not move it either it
+    stalls then.
+    """
+    forced: dict[tuple[int, str], int] = {}
+    for row in failing:
+        key = requirement_key(row)
+        if streak[key] <= STALL_STEPS or float(row["value"]) - since[key] >= STALL_GAIN:
+            continue
+        helpers = _ranked_helpers(ev.space, plan, row, ev.scenario)[:2]
+        untried = [i for i in helpers if i not in given[key]]
+        if untried:
+            forced[key] = untried[0]
+            streak[key], since[key] = STALL_STEPS, float(row["value"])
+    return forced
 
 
 STALL_STEPS = 3
