@@ -25,6 +25,7 @@ import resource
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -35,6 +36,17 @@ def cpu_seconds() -> float:
     own = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def by_stage(trail: Any) -> list[dict[str, Any]]:
+    """Evaluations and replications simulated per stage of the search, in order."""
+    if trail.empty or "stage" not in trail:
+        return []
+    grouped = trail.groupby("stage", sort=False)
+    return [
+        {"stage": s, "evaluations": len(rows), "replications": int(rows["simulated"].sum())}
+        for s, rows in grouped
+    ]
 
 
 def main() -> None:
@@ -87,6 +99,7 @@ def main() -> None:
         "roster": roster[["pool", "shift", "now", "analytic", "recommended"]].to_dict("records"),
         "one_fewer": result.one_fewer.to_dict("records"),
         "verify_rounds": result.verify_rounds,
+        "by_stage": by_stage(result.trail),
     }
     from rich.console import Console
 
@@ -95,6 +108,7 @@ def main() -> None:
     print_staffing(result, Console(width=100, stderr=True))
     (HERE / "results").mkdir(exist_ok=True)
     (HERE / "results" / "staff.json").write_text(json.dumps(out, indent=2) + "\n")
+    result.trail.to_csv(HERE / "results" / "staff_trail.csv", index=False)
     print(json.dumps(out, indent=2))
     verdict = "met" if search < 300 else "missed"
     print(f"\nstaff on {sc.name}: {search:.0f} s wall (target < 300 s: {verdict}), "

@@ -255,3 +255,19 @@ def test_a_requirement_is_not_given_up_before_its_other_helper_got_agents(monkey
     assert unmet == [] and ev.stalled == []
     assert plan[second] > start[second]
     assert plan[first] > start[first]  # the steps it took before
+
+
+def test_the_trail_counts_the_replications_each_evaluation_simulated():
+    sc = _small()
+    space = tuple(knobs(sc))
+    ev = Evaluator(sc, space, None)
+    plan = tuple(k.current for k in space)
+    ev.stage = "screening"
+    ev.requirements([plan], 2, sc.seed)
+    ev.stage = "final"
+    ev.requirements([plan], 3, sc.seed)  # two of its three replications are reused
+    ev.requirements([plan], 3, sc.seed + 1)
+    trail = pd.DataFrame(ev.trail)
+    assert trail["stage"].tolist() == ["screening", "final", "final"]
+    assert trail["simulated"].tolist() == [2, 1, 3]
+    assert trail["simulated"].sum() == ev.replications

@@ -64,6 +64,11 @@ class Simulations:
     replications: int = 0
     """Replications simulated (each counted once, however many evaluations reuse it)."""
 
+    def missing(self, changes: Mapping[str, Any], replications: int, seed: int) -> int:
+        """How many of the first ``replications`` of a candidate are not simulated yet."""
+        have = self.done.get((_freeze(changes), seed), {})
+        return sum(r not in have for r in range(replications))
+
     def results(
         self, candidates: Sequence[Mapping[str, Any]], replications: int, seed: int
     ) -> list[RunResult]:
@@ -163,6 +168,8 @@ class Evaluator:
     stalled: list[Unmet] = field(default_factory=list)
     """Requirements the add steps stopped chasing (they did not move): also in ``ignored``."""
     sims: Simulations | None = None
+    stage: str = ""
+    """What the evaluations are for now (the trail's ``stage``: set by the search's stages)."""
 
     def __post_init__(self) -> None:
         if self.sims is None:
@@ -194,9 +201,10 @@ class Evaluator:
         assert self.sims is not None
         todo = [p for p in dict.fromkeys(plans) if (p, replications, seed) not in self.cache]
         if todo:
+            new = [self.sims.missing(self.changes(p), replications, seed) for p in todo]
             results = self.sims.results([self.changes(p) for p in todo], replications, seed)
-            for plan, result in zip(todo, results, strict=True):
-                self._record(plan, replications, seed, result.requirements())
+            for plan, result, n in zip(todo, results, new, strict=True):
+                self._record(plan, replications, seed, result.requirements(), n)
         return [self.cache[(p, replications, seed)] for p in plans]
 
     def replication_values(self, plan: Plan, replications: int, seed: int) -> pd.DataFrame:
@@ -216,7 +224,9 @@ class Evaluator:
             rows[r] = table.set_index(["target_index", "period"])["value"]
         return pd.DataFrame(rows).T
 
-    def _record(self, plan: Plan, replications: int, seed: int, table: pd.DataFrame) -> None:
+    def _record(
+        self, plan: Plan, replications: int, seed: int, table: pd.DataFrame, simulated: int
+    ) -> None:
         self.cache[(plan, replications, seed)] = table
         self.evaluations += 1
         cost = plan_cost(self.space, plan)
@@ -224,7 +234,9 @@ class Evaluator:
             {
                 "evaluation": self.evaluations,
                 "cost": cost,
+                "stage": self.stage,
                 "replications": replications,
+                "simulated": simulated,
                 "fresh_seeds": seed != self.scenario.seed,
                 "worst_margin": worst_margin(table),
                 "all_met": bool(table["met"].all()) if len(table) else True,

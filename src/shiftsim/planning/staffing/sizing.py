@@ -79,12 +79,15 @@ def staff(
     ev = Evaluator(scenario, space, executor, progress)
     start = analytic_start(scenario, space)
     plan: Plan = tuple(start[k.name] for k in space)
+    ev.stage = "out of reach"
     out_of_reach = _out_of_reach(ev, plan, screen, full)
     # Screening on few replications: add, remove, polish. Then the full count from
     # its answer (reusing the screening replications) adds where it falls short
     # and takes off what it does not need, moves judged on the screening
     # replications and kept only when all of them hold.
+    ev.stage = "screening"
     plan, unmet = search(ev, plan, screen, scenario.seed, max_steps)
+    ev.stage = "final"
     if not unmet and full > screen:
         plan, unmet = add_until_met(ev, plan, full, scenario.seed, max_steps, probe=screen)
         if not unmet:
@@ -167,6 +170,7 @@ def _verify(
     unmet: list[Unmet] = []
     while True:
         rounds += 1
+        ev.stage = f"verification {rounds}"
         fresh = ev.scenario.seed + FRESH_SEED_OFFSET * rounds
         (verified,) = ev.requirements([plan], full, fresh)
         last = stop or rounds == verify_rounds
@@ -186,6 +190,7 @@ def _verify(
                 plan = lower
                 continue
         changed = [i for i, k in enumerate(space) if plan[i] != k.current and plan[i] > k.low]
+        ev.stage = f"one fewer {rounds}"
         fewer = {i: moved(plan, i, plan[i] - 1) for i in changed}
         tables = _one_fewer(ev, plan, fewer, verified, screen, full, fresh)
         spare = [i for i in changed if ev.holds(tables[i])]
