@@ -271,3 +271,76 @@ def test_the_trail_counts_the_replications_each_evaluation_simulated():
     assert trail["stage"].tolist() == ["screening", "final", "final"]
     assert trail["simulated"].tolist() == [2, 1, 3]
     assert trail["simulated"].sum() == ev.replications
+
+
+def _verify_on(values, seeds_fail=frozenset(), rounds=2):
+    """``_verify`` of the small center, two above today's, on a stub evaluator.
+
+    ``values(short)``: requirement values given how many agents fewer each
+    shift has than the start (night, day, evening); on the fresh sets of
+    ``seeds_fail`` (round numbers) every roster below the start misses.
+    Screening and full counts are equal, so every one-fewer roster is simulated.
+    """
+    from shiftsim.planning.staffing.result import FRESH_SEED_OFFSET
+    from shiftsim.planning.staffing.sizing import _verify
+
+    sc = _small()
+    space = knobs(sc)
+    ev = Evaluator(sc, space, None)
+    plan = tuple(k.current + 2 for k in space)
+    seen: list[tuple[int, ...]] = []
+
+    def requirements(plans, replications, seed):
+        out = []
+        seen.extend(plans)
+        for p in plans:
+            short = tuple(w - v for v, w in zip(p, plan, strict=True))
+            failing = (seed - sc.seed) // FRESH_SEED_OFFSET in seeds_fail and any(short)
+            out.append(_requirements({k: 0.5 if failing else v for k, v in values(short).items()}))
+        return out
+
+    ev.requirements = requirements  # type: ignore[method-assign]
+    found = _verify(ev, plan, 4, 4, rounds, 10, stop=False)
+    return plan, found, sc.seed + FRESH_SEED_OFFSET, seen
+
+
+def test_verification_takes_off_together_the_agents_that_are_spare_on_different_requirements():
+    # One agent fewer at night costs the night 3 points, one fewer by day costs the day
+    # 3 points, one fewer in the evening breaks the day: night and day go together,
+    # from the one-fewer check alone (no removal search on the fresh seeds).
+    def values(short):
+        night, day, evening = short
+        return {"night": 0.8 - 0.03 * night, "day": 0.8 - 0.03 * day - 0.2 * evening}
+
+    plan, (found, verified, fewer, fresh, rounds, unmet), _, seen = _verify_on(values)
+    assert found == (plan[0] - 1, plan[1] - 1, plan[2])
+    assert len(seen) == 8  # each set: the roster and its three one-fewer rosters
+    assert rounds == 2 and not unmet and bool(verified["met"].all())
+    assert fewer["broken"].tolist() == [1, 1, 1]  # on the last set each removal breaks one
+
+
+def test_spare_agents_whose_changes_add_up_to_a_break_do_not_go_together():
+    # One fewer at night or by day each costs the day 3 points (0.77 >= 0.75), both 6:
+    # only the night (the costlier shift) goes.
+    def values(short):
+        night, day, evening = short
+        return {"day": 0.8 - 0.03 * (night + day) - 0.2 * evening}
+
+    plan, (found, *_), _, _ = _verify_on(values)
+    assert found == (plan[0] - 1, plan[1], plan[2])
+
+
+def test_a_cut_that_misses_on_new_seeds_leaves_the_roster_verified_before():
+    # The cut of night and day, then the night alone, miss on the next two sets: the
+    # answer is the roster that held, with its own (first) set's verification.
+    # (Before, the last set's misses were reported: the answer missed.)
+    def values(short):
+        night, day, evening = short
+        return {"night": 0.8 - 0.03 * night, "day": 0.8 - 0.03 * day - 0.2 * evening}
+
+    plan, (found, verified, fewer, fresh, rounds, _), first, _ = _verify_on(
+        values, seeds_fail=frozenset({2, 3}), rounds=3
+    )
+    assert found == plan and fresh == first and rounds == 3
+    assert bool(verified["met"].all())
+    assert fewer["broken"].tolist() == [0, 0, 1]  # what its own set showed

@@ -30,15 +30,19 @@ curve (agents per interval) with the iterative staffing algorithm.
 3. **Verification on fresh seeds** (:mod:`.sizing`). The answer is simulated
    again with seeds the search never saw, because the search selected on its
    own estimates and flatters them. Where a requirement misses there, agents
-   are added on those seeds; where one agent fewer on a changed shift still
-   meets every requirement there, it goes; a new set of fresh seeds verifies
-   again, up to ``verify_rounds`` sets. The probabilities reported are those of
-   the last set, and so is the "one fewer" check: for each changed shift,
+   are added on those seeds and a new set verifies again. Where the roster
+   holds, the "one fewer" check runs on those seeds: for each changed shift,
    which requirement breaks with one agent less (the change one agent makes,
    measured on the first screening-count of fresh replications on common
    random numbers, added to the verified value; simulated on all of them where
    the change's own 95% interval reaches across the threshold, the only error
-   that can turn the verdict).
+   that can turn the verdict). The shifts whose agent is spare there lose it
+   together, as far as their measured changes add up to no break, and a new
+   set verifies the cheaper roster; if it misses, the costliest single removal
+   is verified instead, and if that misses too the roster that held stands,
+   reported with its own set. Up to ``verify_rounds`` sets; the probabilities
+   reported are those of the set that verified the answer, and so is its
+   "one fewer" check.
 
 References
 ----------

@@ -156,24 +156,35 @@ def _verify(
 
     Where the verification misses, the search flattered itself: agents are
     added on those seeds (what the doubling add steps overshot is taken back
-    there) and new ones verify again. Where the roster holds, every agent
-    those seeds show is not needed goes (:func:`remove_while_met` on them,
-    removals judged on their first replications as in the search), and new
-    seeds verify again; only when that removes nothing is the "one fewer"
-    check simulated (on all of them where its estimate is close): a shift
-    whose one agent fewer still meets everything there loses it. The last set
-    of seeds decides nothing (unless ``verify_rounds`` runs out), and its
-    "one fewer" check is the one reported.
+    there) and new ones verify again. Where the roster holds, the "one fewer"
+    check is simulated on those seeds (on all of them where its estimate is
+    close): the shifts whose one agent fewer still meets everything there lose
+    it together, as many as the changes measured on those seeds predict to
+    hold jointly (:func:`_spare_together`), and new seeds verify the cheaper
+    roster. If it misses there, the single costliest of those removals is
+    verified on the next set, and if that misses too (or no set is left) the
+    roster that held is the answer, with the verification and "one fewer"
+    check of its own set: every answer is judged on seeds that did not choose
+    it. The last set of seeds decides nothing (unless ``verify_rounds`` runs
+    out), and its "one fewer" check is the one reported.
     """
     space = ev.space
     rounds = 0
     unmet: list[Unmet] = []
+    held: tuple[Plan, pd.DataFrame, pd.DataFrame, int] | None = None  # the last that held
+    smaller: list[Plan] = []  # a smaller cut of ``held`` to try if the cut tried misses
     while True:
         rounds += 1
         ev.stage = f"verification {rounds}"
         fresh = ev.scenario.seed + FRESH_SEED_OFFSET * rounds
         (verified,) = ev.requirements([plan], full, fresh)
         last = stop or rounds == verify_rounds
+        if not ev.holds(verified) and held is not None:
+            # Fewer agents than a roster that held miss on new seeds: the cut was not real.
+            if smaller and not last:
+                plan = smaller.pop()
+                continue
+            return (*held, rounds, unmet)
         if not ev.holds(verified) and not last:
             plan, unmet = add_until_met(ev, plan, full, fresh, max_steps, probe=screen)
             if not unmet:
@@ -182,25 +193,50 @@ def _verify(
                 continue
             last = True
             (verified,) = ev.requirements([plan], full, fresh)
-        if ev.holds(verified) and not last:
-            # Take off every agent these seeds show is not needed (removals judged on
-            # their first replications, as the search's), then verify anew.
-            lower = remove_while_met(ev, plan, full, fresh, probe=screen)
-            if lower != plan:
-                plan = lower
-                continue
         changed = [i for i, k in enumerate(space) if plan[i] != k.current and plan[i] > k.low]
         ev.stage = f"one fewer {rounds}"
         fewer = {i: moved(plan, i, plan[i] - 1) for i in changed}
         tables = _one_fewer(ev, plan, fewer, verified, screen, full, fresh)
+        frame = _fewer_frame(ev, space, plan, tables)
         spare = [i for i in changed if ev.holds(tables[i])]
         if spare and ev.holds(verified) and not last:
-            # The first replications said every removal breaks something, all of them
-            # say one does not: it goes (the costliest), and new seeds verify.
-            i = max(spare, key=lambda i: (space[i].cost, plan[i] - space[i].current))
-            plan = fewer[i]
+            held = (plan, verified, frame, fresh)
+            cut = _spare_together(ev, plan, verified, spare, tables)
+            first = max(spare, key=lambda i: (space[i].cost, plan[i] - space[i].current))
+            smaller = [fewer[first]] if cut != fewer[first] else []
+            plan = cut
             continue
-        return plan, verified, _fewer_frame(ev, space, plan, tables), fresh, rounds, unmet
+        return plan, verified, frame, fresh, rounds, unmet
+
+
+def _spare_together(
+    ev: Evaluator, plan: Plan, verified: pd.DataFrame, spare: Sequence[int],
+    tables: dict[int, pd.DataFrame],
+) -> Plan:  # fmt: skip
+    """``plan`` with one agent fewer on as many ``spare`` shifts as hold together, costliest first.
+
+    Each spare shift's one-fewer table gives, on common random numbers, the
+    change its agent makes to every requirement; a removal joins when the
+    verified values moved by the changes of all the removals taken so far
+    still meet every reachable requirement (a first-order prediction, as in
+    the cutting planes of Atlason, Epelman and Henderson 2004; the next fresh
+    set verifies it). Among equal costs, the shift furthest above today's
+    headcount gives first.
+    """
+    space = ev.space
+    key = ["target_index", "period"]
+    base = verified.set_index(key)
+    reach = np.array([k not in ev.ignored for k in base.index], dtype=bool)
+    required = base["required"].to_numpy(dtype=float)[reach]
+    predicted = base["value"].to_numpy(dtype=float)
+    taken: set[int] = set()
+    for i in sorted(spare, key=lambda i: (-space[i].cost, -(plan[i] - space[i].current))):
+        after = tables[i].set_index(key)["value"].reindex(base.index).to_numpy(dtype=float)
+        trial = predicted + np.nan_to_num(after - base["value"].to_numpy(dtype=float))
+        if bool((trial[reach] >= required - 1e-12).all()):
+            predicted = trial
+            taken.add(i)
+    return tuple(v - 1 if i in taken else v for i, v in enumerate(plan))
 
 
 NEAR = 0.01
