@@ -63,7 +63,8 @@ def staff(
         Most add steps per stage (iterations of the curve search).
     verify_rounds
         Fresh seed sets at most: when a verification misses, agents are added on
-        its seeds and the next set verifies again; the last set decides nothing.
+        its seeds, and when its one-fewer check shows spare agents they go; the
+        next set verifies again. The last set decides nothing.
     progress
         Called with a line of text after each evaluation.
     """
