@@ -64,10 +64,13 @@ class Simulations:
     replications: int = 0
     """Replications simulated (each counted once, however many evaluations reuse it)."""
 
-    def missing(self, changes: Mapping[str, Any], replications: int, seed: int) -> int:
-        """How many of the first ``replications`` of a candidate are not simulated yet."""
-        have = self.done.get((_freeze(changes), seed), {})
-        return sum(r not in have for r in range(replications))
+    def missing(self, changes: Mapping[str, Any], replications: int, seed: int) -> list[int]:
+        """Which of the first ``replications`` of a candidate are not simulated yet."""
+        return self._missing(_freeze(changes), replications, seed)
+
+    def _missing(self, key: Changes, replications: int, seed: int) -> list[int]:
+        have = self.done.get((key, seed), {})
+        return [r for r in range(replications) if r not in have]
 
     def results(
         self, candidates: Sequence[Mapping[str, Any]], replications: int, seed: int
@@ -77,8 +80,8 @@ class Simulations:
         scenarios: dict[Changes, Scenario] = {}
         jobs: list[tuple[Changes, int]] = []
         for key in dict.fromkeys(keys):
-            have = self.done.setdefault((key, seed), {})
-            missing = [r for r in range(replications) if r not in have]
+            missing = self._missing(key, replications, seed)
+            self.done.setdefault((key, seed), {})
             if missing:
                 scenarios[key] = self.scenario.with_(
                     dict(key), replications=replications, seed=seed
@@ -201,7 +204,7 @@ class Evaluator:
         assert self.sims is not None
         todo = [p for p in dict.fromkeys(plans) if (p, replications, seed) not in self.cache]
         if todo:
-            new = [self.sims.missing(self.changes(p), replications, seed) for p in todo]
+            new = [len(self.sims.missing(self.changes(p), replications, seed)) for p in todo]
             results = self.sims.results([self.changes(p) for p in todo], replications, seed)
             for plan, result, n in zip(todo, results, new, strict=True):
                 self._record(plan, replications, seed, result.requirements(), n)

@@ -173,7 +173,7 @@ def _verify(
     rounds = 0
     unmet: list[Unmet] = []
     held: tuple[Plan, pd.DataFrame, pd.DataFrame, int] | None = None  # the last that held
-    smaller: list[Plan] = []  # a smaller cut of ``held`` to try if the cut tried misses
+    smaller: Plan | None = None  # a smaller cut of ``held`` to try if the cut tried misses
     while True:
         rounds += 1
         ev.stage = f"verification {rounds}"
@@ -182,8 +182,8 @@ def _verify(
         last = stop or rounds == verify_rounds
         if not ev.holds(verified) and held is not None:
             # Fewer agents than a roster that held miss on new seeds: the cut was not real.
-            if smaller and not last:
-                plan = smaller.pop()
+            if smaller is not None and not last:
+                plan, smaller = smaller, None
                 continue
             return (*held, rounds, unmet)
         if not ev.holds(verified) and not last:
@@ -204,7 +204,7 @@ def _verify(
             held = (plan, verified, frame, fresh)
             cut = _spare_together(ev, plan, verified, spare, tables)
             first = max(spare, key=lambda i: (space[i].cost, plan[i] - space[i].current))
-            smaller = [fewer[first]] if cut != fewer[first] else []
+            smaller = fewer[first] if cut != fewer[first] else None
             plan = cut
             continue
         return plan, verified, frame, fresh, rounds, unmet
@@ -229,11 +229,12 @@ def _spare_together(
     base = verified.set_index(key)
     reach = np.array([k not in ev.ignored for k in base.index], dtype=bool)
     required = base["required"].to_numpy(dtype=float)[reach]
-    predicted = base["value"].to_numpy(dtype=float)
+    values = base["value"].to_numpy(dtype=float)
+    predicted = values
     taken: set[int] = set()
     for i in sorted(spare, key=lambda i: (-space[i].cost, -(plan[i] - space[i].current))):
         after = tables[i].set_index(key)["value"].reindex(base.index).to_numpy(dtype=float)
-        trial = predicted + np.nan_to_num(after - base["value"].to_numpy(dtype=float))
+        trial = predicted + np.nan_to_num(after - values)
         if bool((trial[reach] >= required - 1e-12).all()):
             predicted = trial
             taken.add(i)
