@@ -134,6 +134,30 @@ def test_an_arrival_comes_after_every_other_fact_due_at_its_time() -> None:
     np.testing.assert_allclose(log.answered, [0.0, 50.0, 100.0, 1000.0])
 
 
+def test_a_handover_from_the_bot_comes_after_every_fact_due_at_its_time() -> None:
+    # B leaves the bot at 100 (50 + 50 s), when A's handle (60 + 40 s), scheduled
+    # after B's handover was known, ends: as for an arrival, the end goes first, so
+    # the preferred agent 0 is free for B (a fact for the handover, scheduled at
+    # B's arrival, went first and sent B to agent 1).
+    pools = {
+        "first": BASE["pools"]["agents"],
+        "second": {**BASE["pools"]["agents"], "senior": True},
+    }
+    rows = [
+        {"t": 50.0, "bot": True, "bot_session": 50.0, "handle": 100.0},
+        {"t": 60.0, "handle": 40.0},
+    ]
+    log = run_timeline(scenario_from(pools=pools), rows).log
+    np.testing.assert_array_equal(log.agent, [0, 0])
+    np.testing.assert_allclose(log.queued, [100.0, 60.0])
+    np.testing.assert_allclose(log.answered, [100.0, 60.0])
+    # A bot session of 0 s: the handover right after its own arrival, before the
+    # next customer arriving then (who finds the only idle agent taken).
+    rows = [{"t": 10.0, "bot": True, "bot_session": 0.0}, {"t": 10.0}]
+    log = run_timeline(scenario_from(), rows).log
+    np.testing.assert_allclose(log.answered, [10.0, 1010.0])
+
+
 def test_an_arrival_at_a_shift_start_finds_its_agents_on_duty() -> None:
     # Both agents start at 0, when the first customer arrives: it goes to its
     # preferred (non-senior) pool at once, not to whoever comes on duty first.

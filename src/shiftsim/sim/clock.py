@@ -1,15 +1,17 @@
 """SimPy as the clock: how the engine schedules facts, and their order at one instant.
 
-The engine puts on SimPy's queue only *future facts* (the end of a bot
-session, of a handle or of a closing, a patience expiry, a retry, a repeat
-contact, a department's answer, a duty change), each a :class:`Fact` with one
-handler, through SimPy's public API: ``Environment.schedule(event, priority,
-delay)``, and the ``Timeout`` constructor for a new fact. :meth:`Clock.run`
-steps through them with ``Environment.peek`` and ``Environment.step``; first
-attempts, whose times are known up front, are not facts: they are handled
-between two steps by plain calls, as is everything else (routing, queues). A
-fact per arrival cost 27% more instructions per contact on M/M/50 (15% on
-the holiday scenario).
+The engine puts on SimPy's queue only *future facts* (the end of a handle or
+of a closing, a patience expiry, a retry, a repeat contact and the end of its
+bot session, a department's answer, a duty change), each a :class:`Fact` with
+one handler, through SimPy's public API: ``Environment.schedule(event,
+priority, delay)``, and the ``Timeout`` constructor for a new fact.
+:meth:`Clock.run` steps through them with ``Environment.peek`` and
+``Environment.step``; first attempts, whose times are known up front, are not
+facts: they are handled between two steps by plain calls, as is everything
+else (routing, queues). A fact per arrival cost 27% more instructions per
+contact on M/M/50 (15% on the holiday scenario). A first attempt's handover
+from the bot (its arrival plus its bot session, also known up front) is an
+arrival here: the engine merges them into the arrivals it passes.
 
 A fact is a ``Timeout`` reused once processed. SimPy processes an event by
 taking its ``callbacks`` list and calling each with the event; the last
@@ -36,9 +38,14 @@ SimPy orders its queue by (time, priority, insertion counter), and every fact
 has ``NORMAL`` priority; :meth:`Clock.run` handles an arrival only when the
 next fact is due later than it. What this means for each kind of fact:
 
-* A fact scheduled with a zero delay (a handle of 0 s, a bot session of 0 s)
-  comes after every fact already due at that instant, and before any fact
-  scheduled later for the same instant, or any arrival still to come then.
+* A fact scheduled with a zero delay (a handle of 0 s, a repeat contact's
+  bot session of 0 s) comes after every fact already due at that instant,
+  and before any fact scheduled later for the same instant, or any arrival
+  still to come then.
+* A first attempt's handover from the bot comes, like an arrival, after every
+  fact due at its time; among arrivals and handovers at one instant, in
+  customer order, a customer's handover right after its own arrival (a bot
+  session of 0 s).
 * Arrivals: a handle that ends exactly when the next customer arrives goes
   first, whenever it was scheduled: the agent is free for that customer.
   Customers arriving together are handled one after another, in their order

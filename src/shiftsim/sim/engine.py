@@ -1,10 +1,11 @@
 """One replication of the center, simulated contact by contact with SimPy.
 
 SimPy is the clock (``sim/clock.py``): only future facts are scheduled (the
-end of a bot session, of a handle, of a wrap-up or of a closing, a patience
-expiry, a retry, a repeat contact, a department's answer, a duty change), each
-a reused ``Timeout`` with one handler, and ``Clock.run`` steps through them;
-first attempts, known up front, are handled between the steps by plain calls.
+end of a handle, of a wrap-up or of a closing, a patience expiry, a retry, a
+repeat contact and the end of its bot session, a department's answer, a duty
+change), each a reused ``Timeout`` with one handler, and ``Clock.run`` steps
+through them; first attempts and their handovers from the bot, known up
+front, are handled between the steps by plain calls.
 This module follows each contact through its life
 (arrival, bot, queue, handle); what follows a first handling (wrap-up,
 escalation, closing, abandonment, retry, and the repeat contact a resolved
@@ -199,7 +200,14 @@ class _Engine(FollowUps):
         # First attempts are known up front: handled by plain calls between
         # SimPy's steps, not as facts of their own (a fact each cost 27% more
         # instructions per contact on M/M/50, 15% on the holiday scenario).
-        self.clock.run(self.end, self.c_arrival, self._arrival)
+        # So are their handovers from the bot.
+        handovers = self._handovers()
+        if handovers is None:
+            self.clock.run(self.end, self.c_arrival, self._arrival)
+        else:
+            times, self.codes = handovers
+            self.clock.run(self.end, times, self._arrival_or_handover)
+            del self.codes
         duty_leave, worked = self.duty.finish()
         result = EngineResult(log=self._log(), duty_leave=duty_leave, worked=worked)
         # Break the reference cycles (handlers are bound methods of self, and
@@ -283,6 +291,34 @@ class _Engine(FollowUps):
         self._bind_columns()
 
     # -- contacts ------------------------------------------------------------
+    def _handovers(self) -> tuple[memoryview[float], list[int]] | None:
+        """First attempts and their handovers from the bot, in the order they happen.
+
+        A first attempt the bot does not contain needs a human at its arrival
+        plus its bot session: known up front, so it comes between SimPy's
+        steps as arrivals do, not as a fact (-4% of instructions on the
+        holiday scenario). Returns the times and, for each, the customer ``k``
+        arriving (``k >= 0``) or handed over (``~k``); ties go by customer, a
+        handover after its own arrival. ``None`` when there is no handover.
+        """
+        c = self.contacts
+        rows = np.flatnonzero(c.bot & ~c.contained & (c.arrival < self.end))
+        if not len(rows):
+            return None
+        # The same sum as an arrival's ``now + session``: the handover's exact time.
+        times = np.concatenate([c.arrival, c.arrival[rows] + c.bot_session[rows]])
+        codes = np.concatenate([np.arange(len(c)), ~rows])
+        order = np.lexsort((codes < 0, np.where(codes >= 0, codes, ~codes), times))
+        return _view(times[order]), codes[order].tolist()
+
+    def _arrival_or_handover(self, k: int, now: float) -> None:
+        """Entry ``k`` of :meth:`_handovers`: a customer arrives, or the bot hands one over."""
+        c = self.codes[k]
+        if c >= 0:
+            self._arrival(c, now)
+        else:
+            self._enqueue(~c, self.c_patience[~c], now)
+
     def _arrival(self, k: int, now: float) -> None:
         """Customer ``k`` arrives at ``now`` (``Clock.run``: every fact due by then is handled)."""
         if self.c_bot[k]:
@@ -292,8 +328,7 @@ class _Engine(FollowUps):
                 self.resolved[k] = now + session
                 if self.next_repeat is not None:
                     self._resolved(k, now + session)
-            else:
-                self.after(now, session, self.on_bot_done, k)
+            # Otherwise the bot hands it over at now + session (_handovers).
         else:
             idle = self.first_idle[k]
             if (
@@ -315,9 +350,9 @@ class _Engine(FollowUps):
                 self._enqueue(k, self.c_patience[k], now)
 
     def _bot_done(self, ev: Fact) -> None:
+        """A repeat contact's handover from the bot (a first attempt's is in _handovers)."""
         i = ev.row
-        patience = self.c_patience[i] if i < self.n_first else self.repeat_patience.pop(i)
-        self._enqueue(i, patience, ev.due)
+        self._enqueue(i, self.repeat_patience.pop(i), ev.due)
 
     def _enqueue(self, i: int, patience: float, now: float) -> None:
         """Contact ``i`` needs a human at ``now``: give it to an agent or queue it."""
