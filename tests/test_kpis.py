@@ -90,9 +90,11 @@ def test_a_contact_counts_in_the_period_it_arrived(holiday) -> None:
 # feature measure() reads (retries, repeats, bot, escalations, wrap-up, async
 # backlog, several shifts). Digests taken with the code before issue 17 changed
 # measure(): the log's first, so that a change of the records is not taken for a
-# change of the KPIs.
+# change of the KPIs. The log's was taken again when a handle with wrap-up became
+# one fact: the rows of repeat contacts past the end of the run come in another
+# order (the same rows, sorted; the KPIs' digest did not change).
 PERIODS = {"late": ["20:00", "02:00"], "morning": ["06:00", "12:00"], "all": ["00:00", "24:00"]}
-LOG_DIGEST = "4fbccb76037b22d620c76ac86c37c5383b71ec5f63e7301961b9c4b1000f794f"
+LOG_DIGEST = "8cf908925fd1f6b8161e25327a27d1f57cbece5f2dc5124215273f7c394479b9"
 ALL_DIGEST = "bb5d4eb7fcc453d21dacb22300b6865ac9dead34da5b4046504635c173c49e5d"
 
 

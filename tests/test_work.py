@@ -21,6 +21,7 @@ from shiftsim.model.loading import load_scenario, parse_scenario
 from shiftsim.model.problems import ScenarioError
 from shiftsim.model.scenario import Scenario
 from shiftsim.sim.arrivals import Calendar, generate_contacts
+from shiftsim.sim.clock import Clock, Fact
 from shiftsim.sim.engine import EngineResult, run_engine
 from shiftsim.sim.randomness import Source, stream
 from shiftsim.sim.replication import engine_rules, run_replication
@@ -82,6 +83,49 @@ def test_wrap_up_keeps_the_agent_busy_not_the_customer() -> None:
     np.testing.assert_allclose(log.resolved, log.handled)
     np.testing.assert_allclose(log.wrap_up, [200.0, 200.0, 50.0])
     assert log.wrap_up.dtype == np.float32
+
+
+def test_a_handle_with_wrap_up_is_one_fact_and_its_end_keeps_its_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The handle's end brings the handled time, the department's answer and the
+    # agent's after-call work; only the end of the wrap-up is a fact (before,
+    # the handle's end was one too). A handle that ends after the run is not
+    # handled, and its wrap-up is not recorded.
+    fired: list[str] = []
+    original = Clock.callbacks
+
+    def counting(self: Clock, handler):  # noqa: ANN001, ANN202
+        def handle(ev: Fact) -> None:
+            fired.append(handler.__name__)
+            handler(ev)
+
+        return original(self, handle)
+
+    monkeypatch.setattr(Clock, "callbacks", counting)
+    channels = {
+        "phone": {
+            **BASE["channels"]["phone"],
+            "escalation": {"department": "tech", "share": 0.5},
+        }
+    }
+    departments = {"tech": {"delay": {"dist": "constant", "value": "10min"}}}
+    sc = scenario_from(channels=channels, departments=departments)
+    end = Calendar.of(sc).end
+    rows = [
+        {"t": 10.0, "handle": 100.0, "wrap": 50.0, "department": 0, "dept_delay": 600.0,
+         "dept_delay_off": 600.0, "closing": 30.0},
+        {"t": 20.0, "handle": 100.0, "wrap": 40.0},
+        {"t": end - 50.0, "handle": 100.0, "wrap": 40.0},
+    ]  # fmt: skip
+    log = run_rows(sc, rows).log
+    np.testing.assert_allclose(log.handled, [110.0, 260.0, np.nan])
+    np.testing.assert_allclose(log.answered, [10.0, 160.0, end - 50.0])  # after 0's wrap-up
+    np.testing.assert_allclose(log.wrap_up, [50.0, 40.0, np.nan])
+    np.testing.assert_allclose(log.dept_response[:2], [710.0, np.nan])
+    np.testing.assert_allclose(log.resolved[:2], [740.0, 260.0])
+    assert "_handled" not in fired
+    assert fired.count("_wrapped") == 2
 
 
 def test_no_wrap_up_is_nan_and_changes_nothing() -> None:

@@ -1,11 +1,12 @@
 """One replication of the center, simulated contact by contact with SimPy.
 
 SimPy is the clock (``sim/clock.py``): only future facts are scheduled (the
-end of a handle, of a wrap-up or of a closing, a patience expiry, a retry, a
-repeat contact and the end of its bot session, a department's answer, a duty
-change), each a reused ``Timeout`` with one handler, and ``Clock.run`` steps
-through them; first attempts and their handovers from the bot, known up
-front, are handled between the steps by plain calls.
+end of a handle, or of its wrap-up where there is one, or of a closing, a
+patience expiry, a retry, a repeat contact and the end of its bot session, a
+department's answer, a duty change), each a reused ``Timeout`` with one
+handler, and ``Clock.run`` steps through them; first attempts and their
+handovers from the bot, known up front, are handled between the steps by
+plain calls.
 This module follows each contact through its life
 (arrival, bot, queue, handle); what follows a first handling (wrap-up,
 escalation, closing, abandonment, retry, and the repeat contact a resolved
@@ -194,6 +195,7 @@ class _Engine(FollowUps):
         self.on_wrapped = self.clock.callbacks(self._wrapped)
         self.on_repeat = self.clock.callbacks(self._repeat)
         self.duty = Duty(self, roster, [p.by_interval for p in pools])
+        self.wraps = any(self.follow_up)  # else no contact needs after-call work
 
     def run(self) -> EngineResult:
         self.duty.start()
@@ -345,7 +347,10 @@ class _Engine(FollowUps):
                 self.answered[k] = now
                 self.agent[k] = a
                 self.load[a] = FULL
-                self.after(now, self.handle[k], self.on_handled, k)
+                if self.wraps and self.wrap[k] > 0:
+                    self._handle_and_wrap(k, now)
+                else:
+                    self.after(now, self.handle[k], self.on_handled, k)
             else:
                 self._enqueue(k, self.c_patience[k], now)
 
@@ -387,6 +392,35 @@ class _Engine(FollowUps):
             for p in self.backlog_viewers[ch][1 - vip]:
                 work[p] += 1
 
+    def _handle_and_wrap(self, i: int, now: float) -> None:
+        """Contact ``i``, answered at ``now``, needs after-call work: one fact for both.
+
+        Nothing happens at the end of its handle that is not known now: the
+        agent stays busy until the wrap-up ends, and what the end brings (the
+        handled time, the department's answer, the customer's next contact)
+        is recorded or scheduled now at its own time. A fact fewer for 4 in 10
+        contacts of the holiday scenario: -10% of instructions there, with
+        the same results (only the rows of repeat contacts past the end of
+        the run come in another order). A handle that does not end in the run
+        is scheduled as any other (it never ends).
+        """
+        done = now + self.handle[i]
+        if done >= self.end:
+            self.after(now, self.handle[i], self.on_handled, i)
+            return
+        self.handled[i] = done
+        dept = self.needs[i]
+        if dept >= 0:
+            self.department[i] = dept
+            in_hours = inside(done % DAY, self.dept_hours[dept])
+            delay = self.dept_delay[i] if in_hours else self.dept_delay_off[i]
+            self.clock.at(done + delay, self.on_dept_answer, i)
+        elif self.next_repeat is not None:
+            self._resolved(i, done)
+        wrap = self.wrap[i]
+        self.wrap_up[i] = wrap
+        self.clock.at(done + wrap, self.on_wrapped, i)
+
     def _handled(self, ev: Fact) -> None:
         i = ev.row
         now = ev.due
@@ -403,8 +437,8 @@ class _Engine(FollowUps):
                 i,
             )
         ch = self.channel[i]
-        if self.follow_up[ch] and self._follow_up(i, dept, now):
-            return
+        if self.follow_up[ch] and dept < 0 and self.next_repeat is not None:
+            self._resolved(i, now)  # its customer may come back
         a = self.agent[i]
         self.load[a] -= self.weight[ch]
         # _agent_free's common case first: on duty, now idle, nothing queued.

@@ -119,21 +119,8 @@ class FollowUps(Routing):
             if now + delay < self.end:
                 self.after(now, delay, self.on_retry, i)
 
-    def _follow_up(self, i: int, dept: int, now: float) -> bool:
-        """What follows the end of handling ``i`` on a channel with wrap-up or repeat
-        contacts: whether the agent is still busy (wrap-up)."""
-        if dept < 0 and self.next_repeat is not None:
-            self._resolved(i, now)
-        wrap = self.wrap[i]
-        if wrap > 0:
-            # After-call work: the customer is done, the agent (and a chat's slot) is not.
-            self.wrap_up[i] = wrap
-            self.after(now, wrap, self.on_wrapped, i)
-            return True
-        return False
-
     def _wrapped(self, ev: Fact) -> None:
-        """The agent of row ``ev.row`` finished its after-call work: capacity again."""
+        """The agent of row ``ev.row`` finished its after-call work (``_handle_and_wrap``)."""
         i = ev.row
         a = self.agent[i]
         self.load[a] -= self.weight[self.channel[i]]

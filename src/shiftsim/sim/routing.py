@@ -107,10 +107,13 @@ class Routing:
     closing_agent: memoryview
     handle: memoryview[float]
     closing: memoryview[float]
+    wrap: memoryview[float]  # the after-call work a contact will need (0: none)
+    wraps: bool  # any contact may need after-call work
     on_handled: Callbacks
     on_closed: Callbacks
     duty: Duty
     after: Callable[[float, float, Callbacks, int], None]  # the clock's Clock.after
+    _handle_and_wrap: Callable[[int, float], None]  # the engine's: handle and wrap-up, one fact
 
     def _build_routes(self, contacts: Contacts, channels: list[ChannelRules]) -> None:
         """Which pools take a new contact, and which queues each pool's agents look at."""
@@ -174,7 +177,10 @@ class Routing:
         self.answered[i] = now
         self.agent[i] = a
         self.load[a] += w
-        self.after(now, self.handle[i], self.on_handled, i)
+        if self.wraps and self.wrap[i] > 0:
+            self._handle_and_wrap(i, now)
+        else:
+            self.after(now, self.handle[i], self.on_handled, i)
 
     def _start_closing(self, i: int, a: int, w: int, now: float) -> None:
         """Agent ``a`` closes escalated case ``i`` (calls the customer back) from ``now``."""
