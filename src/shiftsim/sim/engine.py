@@ -411,15 +411,19 @@ class _Engine(FollowUps):
         self.handled[i] = done
         dept = self.needs[i]
         if dept >= 0:
-            self.department[i] = dept
-            in_hours = inside(done % DAY, self.dept_hours[dept])
-            delay = self.dept_delay[i] if in_hours else self.dept_delay_off[i]
-            self.clock.at(done + delay, self.on_dept_answer, i)
+            self._escalated(i, dept, done)
         elif self.next_repeat is not None:
             self._resolved(i, done)
         wrap = self.wrap[i]
         self.wrap_up[i] = wrap
-        self.clock.at(done + wrap, self.on_wrapped, i)
+        self.after(done, wrap, self.on_wrapped, i)  # from ahead of SimPy's clock: exact
+
+    def _escalated(self, i: int, dept: int, now: float) -> None:
+        """Contact ``i``, handled at ``now``, waits for department ``dept``'s answer."""
+        self.department[i] = dept
+        in_hours = inside(now % DAY, self.dept_hours[dept])
+        delay = self.dept_delay[i] if in_hours else self.dept_delay_off[i]
+        self.after(now, delay, self.on_dept_answer, i)
 
     def _handled(self, ev: Fact) -> None:
         i = ev.row
@@ -428,14 +432,7 @@ class _Engine(FollowUps):
         dept = self.needs[i]
         # Not escalated: resolved when handled (filled in by _log; nothing reads it here).
         if dept >= 0:
-            self.department[i] = dept
-            in_hours = inside(now % DAY, self.dept_hours[dept])
-            self.after(
-                now,
-                self.dept_delay[i] if in_hours else self.dept_delay_off[i],
-                self.on_dept_answer,
-                i,
-            )
+            self._escalated(i, dept, now)
         ch = self.channel[i]
         if self.follow_up[ch] and dept < 0 and self.next_repeat is not None:
             self._resolved(i, now)  # its customer may come back

@@ -204,8 +204,9 @@ class Evaluator:
         assert self.sims is not None
         todo = [p for p in dict.fromkeys(plans) if (p, replications, seed) not in self.cache]
         if todo:
-            new = [len(self.sims.missing(self.changes(p), replications, seed)) for p in todo]
-            results = self.sims.results([self.changes(p) for p in todo], replications, seed)
+            changes = [self.changes(p) for p in todo]
+            new = [len(self.sims.missing(c, replications, seed)) for c in changes]
+            results = self.sims.results(changes, replications, seed)
             for plan, result, n in zip(todo, results, new, strict=True):
                 self._record(plan, replications, seed, result.requirements(), n)
         return [self.cache[(p, replications, seed)] for p in plans]
