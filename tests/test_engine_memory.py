@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import gc
 
+import pytest
+
 from shiftsim.model.loading import parse_scenario
 from shiftsim.sim.engine import _Engine
 from shiftsim.sim.replication import run_replication
@@ -47,3 +49,38 @@ def test_a_replication_frees_its_engine_without_the_cyclic_gc() -> None:
         gc.enable()
     assert len(rep.result.log) > 0
     assert alive == []
+
+
+def test_the_cyclic_gc_is_paused_in_a_replication(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paused while the engine runs, then as it was (also when the engine fails)."""
+    import shiftsim.sim.replication as replication
+
+    seen: list[bool] = []
+    real = replication.run_engine
+
+    def engine(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(replication, "run_engine", engine)
+    scenario = parse_scenario(SMALL)
+    assert gc.isenabled()
+    run_replication(scenario, 0)
+    assert seen == [False]
+    assert gc.isenabled()
+    # Left as it was when it was off, and turned back on after a failure.
+    gc.disable()
+    try:
+        run_replication(scenario, 0)
+    finally:
+        was_off = not gc.isenabled()
+        gc.enable()
+    assert was_off
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("engine failed")
+
+    monkeypatch.setattr(replication, "run_engine", broken)
+    with pytest.raises(RuntimeError, match="engine failed"):
+        run_replication(scenario, 0)
+    assert gc.isenabled()
