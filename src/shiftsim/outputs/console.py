@@ -64,7 +64,7 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
     for col in ("channel", "offered/rep", "bot containment", "abandonment", "ASA (s)",
                 "escalated", "dept. delay (min)", "dept. late",
                 *(("repeat share", "first-contact res.") if repeats else ())):  # fmt: skip
-        c.add_column(col, justify="left" if col == "channel" else "right")
+        c.add_column(col, justify="left" if col == "channel" else "right", overflow="fold")
     for _, row in result.channels().iterrows():
         ch = sc.channels[row["channel"]]
         esc = ch.escalation is not None
@@ -88,7 +88,7 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
 
     s = Table(title="Shifts")
     for col in ("pool", "shift", "headcount", "on duty/day", "occupancy", "overtime h/day"):
-        s.add_column(col, justify="left" if col in ("pool", "shift") else "right")
+        s.add_column(col, justify="left" if col in ("pool", "shift") else "right", overflow="fold")
     for _, row in result.shifts().iterrows():
         s.add_row(
             row["pool"],
@@ -150,7 +150,7 @@ def _print_targets(result: RunResult, console: Console) -> None:
     compact = {"box": box.SIMPLE_HEAD, "show_edge": False}
     t = Table(title="Response targets, each judged on its worst period", **compact)  # type: ignore[arg-type]
     for col in ("target", "goal", "status (worst period)", "95% CI"):
-        t.add_column(col, justify="right" if col in ("goal", "95% CI") else "left")
+        t.add_column(col, justify="right" if col in ("goal", "95% CI") else "left", overflow="fold")
     for _, row in targets.iterrows():
         t.add_row(
             row["target"],
@@ -162,9 +162,9 @@ def _print_targets(result: RunResult, console: Console) -> None:
 
     periods = list(result.scenario.reporting.periods)
     p = Table(title="P(period meets goal) per target and period", **compact)  # type: ignore[arg-type]
-    p.add_column("target", justify="left")
+    p.add_column("target", justify="left", overflow="fold")
     for col in (*periods, "whole day", "service level"):
-        p.add_column(col, justify="right")
+        p.add_column(col, justify="right", overflow="fold")
     for k, row in targets.iterrows():
         judged = {(r.per, r.period): r for r in req[req["target_index"] == k].itertuples()}
         cells = []
@@ -216,7 +216,7 @@ def print_comparison(comparison: Comparison, console: Console | None = None) -> 
         t = Table(title=f"{plan} minus {base} (95% confidence intervals of the paired differences)")
         for col in ("target", f"SL {base}", f"SL {plan}", "difference", f"P(day) {base}",
                     f"P(day) {plan}", "difference"):  # fmt: skip
-            t.add_column(col, justify="left" if col == "target" else "right")
+            t.add_column(col, justify="left" if col == "target" else "right", overflow="fold")
         d = diffs[diffs["plan"] == plan].reset_index(drop=True)
         a = targets[targets["plan"] == base].reset_index(drop=True)
         b = targets[targets["plan"] == plan].reset_index(drop=True)
@@ -254,9 +254,9 @@ def _print_plan_status(targets: Any, plans: list[str], console: Console) -> None
     """Each plan's status per target, judged on its worst period: what meets, what misses."""
     compact = {"box": box.SIMPLE_HEAD, "show_edge": False}
     t = Table(title="Status per plan (worst period)", **compact)  # type: ignore[arg-type]
-    t.add_column("target", justify="left")
+    t.add_column("target", justify="left", overflow="fold")
     for plan in plans:
-        t.add_column(plan, justify="right")
+        t.add_column(plan, justify="right", overflow="fold")
     by_plan = {plan: targets[targets["plan"] == plan].reset_index(drop=True) for plan in plans}
     first = by_plan[plans[0]]
     for k in range(len(first)):

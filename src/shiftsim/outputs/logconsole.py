@@ -54,7 +54,7 @@ def print_measurement(m: Measurement, console: Console | None = None) -> None:
     targets = tables["targets"]
     tt = Table(title="Targets (measured)", box=box.SIMPLE_HEAD)
     for col in ("target", "goal", "service level", "P(day meets goal)", "worst period"):
-        tt.add_column(col, justify="left" if col == "target" else "right")
+        tt.add_column(col, justify="left" if col == "target" else "right", overflow="fold")
     for _, row in targets.iterrows():
         worst = ""
         if "worst_period" in row and isinstance(row["worst_period"], str):
@@ -65,7 +65,7 @@ def print_measurement(m: Measurement, console: Console | None = None) -> None:
     ch = tables["channels"]
     ct = Table(title="Channels (measured)", box=box.SIMPLE_HEAD)
     for col in ("channel", "offered", "bot containment", "abandonment", "ASA (s)"):
-        ct.add_column(col, justify="left" if col == "channel" else "right")
+        ct.add_column(col, justify="left" if col == "channel" else "right", overflow="fold")
     for _, row in ch.iterrows():
         ct.add_row(row["channel"], _num(row["offered_per_rep"]), _pct(row["containment"]),
                    _pct(row["abandonment"]), _num(row["asa_s"], "{:.1f}"))  # fmt: skip
@@ -79,7 +79,7 @@ def print_measurement(m: Measurement, console: Console | None = None) -> None:
                    box=box.SIMPLE_HEAD)  # fmt: skip
         for col in ("hour", "offered/day", "answered", "abandonment", "service level", "ASA (s)",
                     "agents seen", "busy agents"):  # fmt: skip
-            ht.add_column(col, justify="right")
+            ht.add_column(col, justify="right", overflow="fold")
         for _, row in frame.iterrows():
             h = int(row["hour"])
             if row["offered"] == 0:
@@ -124,7 +124,9 @@ def print_fit(fit: FitResult, path: str, console: Console | None = None) -> None
     print_read_report(t.report, console)
     table = Table(title="Fitted channels", box=box.SIMPLE_HEAD)
     for col in ("channel", "days", "per day", "daily cv", "events", "peak agents"):
-        table.add_column(col, justify="left" if col in ("channel", "days") else "right")
+        table.add_column(
+            col, justify="left" if col in ("channel", "days") else "right", overflow="fold"
+        )
     for c in fit.channels:
         table.add_row(c.name, c.volume.label, _num(c.volume.per_day), f"{c.volume.daily_cv:.2f}",
                       str(len(c.volume.events)), f"{np.max(c.staffing):.1f}")  # fmt: skip
@@ -148,7 +150,7 @@ def print_backtest(bt: Backtest, console: Console | None = None) -> None:
                   box=box.SIMPLE_HEAD)  # fmt: skip
     for col in ("month", "days", "open hours", "MAE abandonment", "MAE service level",
                 "in band: abandonment", "in band: service level", "Erlang A MAE"):  # fmt: skip
-        table.add_column(col, justify="left" if col == "period" else "right")
+        table.add_column(col, justify="left" if col == "period" else "right", overflow="fold")
     for s in bt.summaries:
         table.add_row(s.label, str(s.days), str(s.open_hours),
                       f"{100 * s.mae_abandonment:.1f} pts", f"{100 * s.mae_service_level:.1f} pts",

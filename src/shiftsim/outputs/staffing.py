@@ -27,6 +27,8 @@ __all__ = [
 
 def print_staffing(result: StaffingResult, console: Console) -> None:
     """The recommended roster, its requirements on fresh seeds, the one-fewer check."""
+    if not console.is_terminal:
+        console.width = max(console.width, 150)  # a file or a pipe: as wide as `run` writes
     sc = result.scenario
     if result.feasible:
         verdict = "[green]every requirement met on fresh seeds[/green]"
@@ -48,7 +50,7 @@ def _print_roster(result: StaffingResult, console: Console) -> None:
     for col in ("pool", "shift", "now", "start", "recommended", "change", "on duty", "cost now",
                 "cost"):  # fmt: skip
         left = col in ("pool", "shift")
-        table.add_column(col, justify="left" if left else "right", no_wrap=True)
+        table.add_column(col, justify="left" if left else "right", overflow="fold")
     frame = result.roster()
     for r in frame.itertuples():
         change = f"{r.change:+d}" if r.change else "0"
@@ -75,7 +77,7 @@ def _print_curve(result: StaffingResult, console: Console) -> None:
         table = Table(title=f"Agents on duty per interval: pool {pool}, {days} days",
                       title_justify="left")  # fmt: skip
         for col in ("interval", "now", "Erlang", "recommended", "worst requirement", "one fewer"):
-            table.add_column(col, justify="left" if col == "interval" else "right", no_wrap=True)
+            table.add_column(col, justify="left" if col == "interval" else "right", overflow="fold")
         for r in rows.itertuples():
             change = f" ({r.change:+d})" if r.change else ""
             if r.worst_target is None:
@@ -107,7 +109,9 @@ def _print_requirements(result: StaffingResult, console: Console) -> None:
         title_justify="left",
     )
     for col in ("target", "worst period", "P(period meets goal)", "needs", "periods met", ""):
-        req.add_column(col, justify="left" if col in ("target", "worst period") else "right")
+        req.add_column(
+            col, justify="left" if col in ("target", "worst period") else "right", overflow="fold"
+        )
     for _, rows in verified.groupby("target_index", sort=True):
         worst = rows.loc[(rows["value"] - rows["required"]).idxmin()]
         ok = "[green]met[/green]" if rows["met"].all() else "[red]missed[/red]"

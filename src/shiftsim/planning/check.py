@@ -205,7 +205,7 @@ def print_check(
             ("difference", "right"), ("flag: dominant reasons (points explained)", "left"),
         )  # fmt: skip
         for col, just in columns:
-            t.add_column(col, justify=just)
+            t.add_column(col, justify=just, overflow="fold")
         for hc in c.hours:
             flag = ""
             if hc.flagged:

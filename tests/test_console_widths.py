@@ -1,0 +1,46 @@
+"""What the terminal shows is never cut short: no figure ends in an ellipsis.
+
+Rich shortens a cell that does not fit its column to ``…`` by default, which
+cut confidence intervals (``(43219-4493…``) in `shiftsim run`'s channel table
+and pool names in `shiftsim staff`'s roster, which was also printed at 80
+columns into files and pipes, where `run` and `compare` write 150.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+
+from shiftsim.analysis.runner import simulate
+from shiftsim.model.loading import load_scenario, parse_scenario
+from shiftsim.outputs.console import print_report
+from shiftsim.outputs.staffing import print_staffing
+from shiftsim.planning.staffing import staff
+from shiftsim.planning.theory_cases import _center
+
+
+def _printed(show, result, width: int, terminal: bool) -> str:  # type: ignore[no-untyped-def]
+    buf = io.StringIO()
+    console = Console(file=buf, width=width, force_terminal=terminal, color_system=None)
+    show(result, console)
+    return buf.getvalue()
+
+
+def test_staff_tables_are_whole_in_a_pipe_and_in_a_narrow_terminal() -> None:
+    center = _center(agents=23, per_second=6.0 / 300, handle=300, within=20.0, days=3,
+                     replications=6, seed=5, patience=None)  # fmt: skip
+    result = staff(parse_scenario(center))
+    piped = _printed(print_staffing, result, 80, terminal=False)
+    assert "…" not in piped
+    assert max(len(line) for line in piped.splitlines()) > 80  # as wide as `run` writes
+    narrow = _printed(print_staffing, result, 60, terminal=True)
+    assert "…" not in narrow
+    assert "agents" in narrow  # the pool's name, whole
+
+
+def test_run_tables_fold_figures_instead_of_cutting_them() -> None:
+    sc = load_scenario("scenarios/minimal.yaml", {"replications": 3, "horizon.days": 2})
+    result = simulate(sc, workers=1)
+    text = _printed(print_report, result, 70, terminal=True)
+    assert "…" not in text
