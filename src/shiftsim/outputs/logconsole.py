@@ -150,7 +150,7 @@ def print_backtest(bt: Backtest, console: Console | None = None) -> None:
                   box=box.SIMPLE_HEAD)  # fmt: skip
     for col in ("month", "days", "open hours", "MAE abandonment", "MAE service level",
                 "in band: abandonment", "in band: service level", "Erlang A MAE"):  # fmt: skip
-        table.add_column(col, justify="left" if col == "period" else "right", overflow="fold")
+        table.add_column(col, justify="left" if col == "month" else "right", overflow="fold")
     for s in bt.summaries:
         table.add_row(s.label, str(s.days), str(s.open_hours),
                       f"{100 * s.mae_abandonment:.1f} pts", f"{100 * s.mae_service_level:.1f} pts",
