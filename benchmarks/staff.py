@@ -97,6 +97,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=None, help="keep replications here")
     args = parser.parse_args()
     if args.cache is not None:
+        if args.cache.exists() and not args.cache.is_dir():
+            sys.exit(f"staff.py: --cache: not a directory (got {args.cache})")
         use_cache(args.cache)
 
     from shiftsim.analysis.runner import executor_for, run

@@ -11,8 +11,26 @@ says so.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-__all__ = ["is_missing", "percent", "percent_ci"]
+if TYPE_CHECKING:
+    from rich.console import Console
+
+__all__ = ["is_missing", "percent", "percent_ci", "wide_when_piped"]
+
+PIPED_COLUMNS = 150
+"""How wide tables are written into a file or a pipe (rich's default there is 80)."""
+
+
+def wide_when_piped(console: Console, columns: int = PIPED_COLUMNS) -> None:
+    """Let ``console`` write ``columns`` wide when it writes to a file or a pipe.
+
+    A terminal keeps its own width; elsewhere rich assumes 80 columns, which
+    folds every wide table onto several lines of a file nobody has to fit on
+    a screen.
+    """
+    if not console.is_terminal:
+        console.width = max(console.width, columns)
 
 
 def is_missing(x: float | None) -> bool:

@@ -12,7 +12,7 @@ from rich.table import Table
 from shiftsim.analysis.comparison import Comparison
 from shiftsim.analysis.findings import Finding, findings
 from shiftsim.analysis.results import RunResult
-from shiftsim.model.formats import percent, percent_ci
+from shiftsim.model.formats import percent, percent_ci, wide_when_piped
 
 __all__ = ["print_comparison", "print_report"]
 
@@ -37,8 +37,7 @@ def _num_ci(m: float, lo: float, hi: float, fmt: str = "{:.0f}") -> str:
 def print_report(result: RunResult, console: Console | None = None) -> None:
     """Print the targets, channel and shift tables of a run."""
     console = console or Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 150)
+    wide_when_piped(console)
     sc = result.scenario
     h = sc.horizon
     console.print(
@@ -195,8 +194,7 @@ def _print_targets(result: RunResult, console: Console) -> None:
 def print_comparison(comparison: Comparison, console: Console | None = None) -> None:
     """Print plans side by side and their paired differences with the baseline."""
     console = console or Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 150)
+    wide_when_piped(console)
     base = comparison.baseline
     first = comparison.results[base]
     sc = first.scenario

@@ -10,7 +10,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from shiftsim.model.formats import percent
+from shiftsim.model.formats import percent, wide_when_piped
 
 if TYPE_CHECKING:
     from shiftsim.logs.backtest import Backtest
@@ -39,8 +39,7 @@ def print_read_report(report: ReadReport, console: Console) -> None:
 def print_measurement(m: Measurement, console: Console | None = None) -> None:
     """The service a log shows: targets, channels and the day hour by hour (all MEASURED)."""
     console = console or Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 120)
+    wide_when_piped(console, 120)
     t = m.table
     observed = int(m.observed.sum())
     console.print(
@@ -114,8 +113,7 @@ def _by_hour(agents: object, column: str, observed: np.ndarray) -> np.ndarray:
 def print_fit(fit: FitResult, path: str, console: Console | None = None) -> None:
     """What was fitted, in a few lines, and where the scenario was written."""
     console = console or Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 120)
+    wide_when_piped(console, 120)
     t = fit.table
     console.print(
         f"[bold]Fitted[/bold] {t.first_day} to {t.last_day} ({t.report.rows_kept:,} rows) "
@@ -144,8 +142,7 @@ def print_fit(fit: FitResult, path: str, console: Console | None = None) -> None
 def print_backtest(bt: Backtest, console: Console | None = None) -> None:
     """The back-test per month: MAE over open hours and the share of days inside the band."""
     console = console or Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 120)
+    wide_when_piped(console, 120)
     table = Table(title="Back-test: simulated fitted scenario vs measured history",
                   box=box.SIMPLE_HEAD)  # fmt: skip
     for col in ("month", "days", "open hours", "MAE abandonment", "MAE service level",

@@ -13,7 +13,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from shiftsim.model.formats import percent, percent_ci
+from shiftsim.model.formats import percent, percent_ci, wide_when_piped
 from shiftsim.planning.staffing import StaffingResult
 
 __all__ = [
@@ -27,8 +27,7 @@ __all__ = [
 
 def print_staffing(result: StaffingResult, console: Console) -> None:
     """The recommended roster, its requirements on fresh seeds, the one-fewer check."""
-    if not console.is_terminal:
-        console.width = max(console.width, 150)  # a file or a pipe: as wide as `run` writes
+    wide_when_piped(console)
     sc = result.scenario
     if result.feasible:
         verdict = "[green]every requirement met on fresh seeds[/green]"

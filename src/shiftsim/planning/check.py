@@ -29,7 +29,7 @@ from shiftsim.analysis.metrics import check_target
 from shiftsim.analysis.results import RunResult
 from shiftsim.analysis.statistics import Estimate, ratio_ci
 from shiftsim.model.durations import format_duration
-from shiftsim.model.formats import percent, percent_ci
+from shiftsim.model.formats import percent, percent_ci, wide_when_piped
 from shiftsim.model.scenario import Scenario
 from shiftsim.planning.hourly import (
     _HOURS,
@@ -181,8 +181,7 @@ def print_check(
 ) -> None:
     """Print one table per waiting channel, hours of the day as rows."""
     console = console or Console()
-    if not console.is_terminal:
-        console.width = max(console.width, 150)
+    wide_when_piped(console)
     h = scenario.horizon
     console.print(
         f"[bold]{scenario.name}[/bold]: {h.days} days from {h.start}, "

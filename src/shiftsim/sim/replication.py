@@ -166,8 +166,9 @@ def cycles_uncollected() -> Iterator[None]:
     and walk the pending facts and the engine's rows each time, to find
     nothing: the engine leaves no cycles (``tests/test_engine_memory.py``;
     about ten cyclic objects per holiday replication, collected at the next
-    run of the collector). Paused, a holiday replication takes about 2% less
-    CPU, one of 10,000 agents about 3% (``benchmarks/README.md``).
+    run of the collector). Paused, a holiday replication takes about 1.5% less
+    CPU, and a contact costs 2.5% less at 1,000 agents, 6% less at 10,000
+    (``benchmarks/README.md``).
     """
     enabled = gc.isenabled()
     gc.disable()
