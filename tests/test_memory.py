@@ -100,6 +100,26 @@ def test_time_in_bins_integrates_the_load() -> None:
     assert _time_in_bins(np.zeros(0), np.zeros(0), edges).tolist() == [0.0] * 4
 
 
+def test_time_in_bins_is_the_overlap_of_each_interval_with_each_bin() -> None:
+    # Random intervals (some empty, some beyond either edge) on even and uneven
+    # bins, against the overlaps summed one by one.
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        n, m = int(rng.integers(0, 30)), int(rng.integers(1, 8))
+        uneven = np.sort(rng.uniform(0.0, 100.0, m + 1))
+        edges = uneven if trial % 2 else np.arange(m + 1) * 10.0
+        start = rng.uniform(-20.0, 120.0, n)
+        end = start + rng.exponential(20.0, n) * (rng.random(n) > 0.1)
+        weight = rng.uniform(0.1, 2.0, n)
+        got = _time_in_bins(np.concatenate([start, end]), weight, edges)
+        jobs = list(zip(start, end, weight, strict=True))
+        expected = [
+            sum(w * max(0.0, min(e, hi) - max(s, lo)) for s, e, w in jobs)
+            for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+        ]
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
+
+
 def test_wait_percentiles_are_numpys_per_cell() -> None:
     rng = np.random.default_rng(3)
     shape = (4, 2, 3)
