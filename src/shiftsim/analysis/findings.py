@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from shiftsim.analysis.metrics import meets
+from shiftsim.analysis.metrics import GOAL_TOLERANCE, meets
 from shiftsim.analysis.results import RunResult, plural_period
 from shiftsim.model.durations import DAY, HOUR, format_duration
 from shiftsim.model.formats import percent
@@ -71,7 +71,7 @@ class Finding:
 
     target: str
     target_index: int
-    verdict: str  # "missed" or "at risk"
+    verdict: str  # "missed", "at risk", or "no CI" (one replication, below the requirement)
     worst_period: str
     value: float  # the worst period's P(period meets goal) (per: horizon, its service level)
     required: float
@@ -90,11 +90,17 @@ class Finding:
         return self.causes[0] if self.causes else None
 
     @property
+    def verdict_words(self) -> str:
+        """The verdict as a sentence says it (``no CI``: below the requirement, one replication)."""
+        return "below its requirement, no interval" if self.verdict == "no CI" else self.verdict
+
+    @property
     def text(self) -> str:
         """The finding as one paragraph."""
         cause = self.cause.text if self.cause else "none of the usual causes stands out"
         return (
-            f"{self.target}: {self.verdict}, {self.how_badly}. {self.when}. Likely cause: {cause}."
+            f"{self.target}: {self.verdict_words}, {self.how_badly}. {self.when}. "
+            f"Likely cause: {cause}."
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -107,35 +113,56 @@ class Finding:
         return out
 
 
+_ORDER = {"missed": 0, "at risk": 1, "no CI": 2}
+"""Findings come missed first, then at risk, then below without an interval."""
+
+
+def _failing(rows: pd.DataFrame, value: str = "value") -> np.ndarray:
+    """Rows judged missed or at risk, or without an interval (one replication) and below
+    what is required: with one replication nothing is judged, but an estimate below the
+    requirement is still reported, never passed over as if met."""
+    if rows.empty:  # no targets (a table without columns)
+        return np.zeros(len(rows), dtype=bool)
+    verdicts = rows["verdict"]
+    below = (verdicts == "no CI") & (
+        rows[value].to_numpy(dtype=float) < rows["required"].to_numpy(dtype=float) - GOAL_TOLERANCE
+    )
+    out: np.ndarray = (verdicts.isin(["missed", "at risk"]) | below).to_numpy(dtype=bool)
+    return out
+
+
 def findings(result: RunResult) -> list[Finding]:
     """Every target judged "missed" or "at risk", missed first, then by its worst value.
 
-    Empty when every target is likely met (or the run has no replication).
-    Hours and the backlog and ramp causes need the interval tables: a run
-    with ``kpis="targets"`` gives findings without them.
+    With one replication (no interval, verdict ``"no CI"``) the targets whose
+    estimate is below what is required are findings too, last. Empty when
+    every target is likely met (or the run has no replication). Hours and
+    the backlog and ramp causes need the interval tables: a run with
+    ``kpis="targets"`` gives findings without them.
     """
     if not result.replications:
         return []
     targets, req = result.targets(), result.requirements()
     ctx = _Context(result)
     out = []
+    bad = _failing(targets, "worst_value")
     for k, t in enumerate(result.scenario.resolved_targets):
-        if targets["verdict"].iloc[k] not in ("missed", "at risk"):
+        if not bad[k]:
             continue
-        mine = req[(req["target_index"] == k) & req["verdict"].isin(["missed", "at risk"])]
-        order = mine.assign(s=(mine["verdict"] != "missed").astype(int))
+        mine = req[(req["target_index"] == k).to_numpy(dtype=bool) & _failing(req)]
+        order = mine.assign(s=mine["verdict"].map(_ORDER))
         out.append(ctx.finding(k, t, order.sort_values(["s", "value"], kind="stable")))
-    out.sort(key=lambda f: (f.verdict != "missed", f.value / max(f.required, 1e-9)))
+    out.sort(key=lambda f: (_ORDER[f.verdict], f.value / max(f.required, 1e-9)))
     return out
 
 
 def failing_targets(result: RunResult) -> list[int]:
-    """Indices of the targets judged missed or at risk: missed first, then by their worst value."""
+    """Indices of the targets :func:`findings` reports: missed first, then by their worst value."""
     if not result.replications:
         return []
     targets = result.targets()
-    bad = targets[targets["verdict"].isin(["missed", "at risk"])]
-    order = bad.assign(s=(bad["verdict"] != "missed").astype(int))
+    bad = targets[_failing(targets, "worst_value")]
+    order = bad.assign(s=bad["verdict"].map(_ORDER))
     return [int(i) for i in order.sort_values(["s", "worst_value"], kind="stable").index]
 
 
@@ -267,13 +294,14 @@ class _Context:
         hours: tuple[int, ...],
         hour_sl: np.ndarray | None,
     ) -> str:
-        verb = "Fails" if verdict == "missed" else "At risk"
+        verb = {"missed": "Fails", "at risk": "At risk"}.get(verdict, "Below")
         where = f"{verb} {self._in_period(periods[0], clock=True)}" if t.per == "period" else verb
         text = f"{where} {self._days_text(days)}"
         # Missed periods come first (see findings()), so the others are missed or at risk.
         others = list(zip(periods, verdicts, strict=True))[1:]
-        missed = [self._in_period(p) for p, v in others if v == "missed"]
-        risky = [self._in_period(p) for p, v in others if v != "missed"]
+        # Without an interval (one replication) a period below the requirement is "also" one.
+        missed = [self._in_period(p) for p, v in others if v in ("missed", "no CI")]
+        risky = [self._in_period(p) for p, v in others if v == "at risk"]
         if missed:
             text += f", and also {_join(missed)}"
         if risky:

@@ -54,7 +54,7 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
     if result.replications < 2:
         console.print("[yellow]One replication: no confidence interval can be given.[/yellow]")
 
-    _print_findings(findings(result), console)
+    _print_findings(findings(result), console, judged=result.replications >= 2)
     _print_targets(result, console)
 
     c = Table(title="Channels")
@@ -123,20 +123,33 @@ def _interval(lo: float, hi: float) -> str:
     return f"{100 * lo:.0f}-{100 * hi:.0f}%"
 
 
-def _print_findings(found: list[Finding], console: Console) -> None:
-    """What the run found, in words, before any table."""
-    if not found:
+def _print_findings(found: list[Finding], console: Console, judged: bool = True) -> None:
+    """What the run found, in words, before any table.
+
+    ``judged``: the run has an interval for each estimate (two replications or
+    more); with one, no target is called likely met, and the findings are the
+    targets whose estimate is below what is required.
+    """
+    if not found and judged:
         console.print("[green]Findings: every target is likely met wherever it is judged.[/green]")
         return
-    console.print(f"[bold]Findings[/bold]: {len(found)} target(s) missed or at risk")
+    if not found:
+        console.print(
+            "[yellow]Findings: every estimate reaches what its target requires on this one "
+            "replication, but with no interval none can be called likely met: run 2 or "
+            "more replications.[/yellow]"
+        )
+        return
+    what = "missed or at risk" if judged else "below what is required (one replication)"
+    console.print(f"[bold]Findings[/bold]: {len(found)} target(s) {what}")
     grid = Table.grid(padding=(0, 1))
     grid.add_column(no_wrap=True)
     grid.add_column()
     for f in found:
         cause = f.cause.text if f.cause else "none of the usual causes stands out"
         grid.add_row(
-            _styled(_VERDICT_MARK[f.verdict], f.verdict),
-            f"[bold]{f.target}[/bold]: {_styled(f.verdict, f.verdict)}, {f.how_badly}. "
+            _styled(_VERDICT_MARK.get(f.verdict, "?"), f.verdict),
+            f"[bold]{f.target}[/bold]: {_styled(f.verdict_words, f.verdict)}, {f.how_badly}. "
             f"{f.when}. Likely cause: {cause}.",
         )
     console.print(grid, highlight=False)

@@ -269,9 +269,9 @@ def _findings(result: RunResult) -> list[dict[str, str]]:
     return [
         {
             "css": _verdict_class(f.verdict),
-            "mark": _VERDICT_MARK[f.verdict],
+            "mark": _VERDICT_MARK.get(f.verdict, "?"),
             "target": f.target,
-            "verdict": f.verdict,
+            "verdict": f.verdict_words,
             "how_badly": f.how_badly,
             "when": f.when,
             "cause": f.cause.text if f.cause else "none of the usual causes stands out",
