@@ -218,3 +218,34 @@ def test_cli_staff_writes_a_plan_that_runs(tmp_path):
     assert (other / "precious.txt").read_text() == "keep"
     ran = CliRunner().invoke(main, ["run", str(plan), "--no-save", "-q", "-w", "1", "-r", "2"])
     assert ran.exit_code == 0, ran.output
+
+
+def test_the_written_plan_run_on_the_verifying_seed_gives_the_verified_figures(tmp_path):
+    # A review ran `shiftsim run plan.yaml` after `staff` said "met" and read "at
+    # risk": another seed, other replications. The output now says which seed
+    # reproduces the verification, and it does, figure for figure.
+    plan, folder = tmp_path / "plan.yaml", tmp_path / "staffing"
+    args = ["staff", "scenarios/minimal.yaml", "-w", "1", "-q", "--write", str(plan)]
+    out = CliRunner().invoke(main, [*args, "--out", str(folder)])
+    assert out.exit_code == 0, out.output
+    staffed = json.loads((folder / "summary.json").read_text())
+    seed = staffed["verify_seed"]
+    assert f"`shiftsim run {plan} --seed {seed}` reproduces the verified figures" in out.output
+    assert f"`--seed {seed}` reproduces the" in plan.read_text().splitlines()[2]
+    ran = CliRunner().invoke(
+        main, ["run", str(plan), "--seed", str(seed), "--no-save", "-q", "-w", "1", "--json"]
+    )
+    assert ran.exit_code == 0, ran.output
+    runs = {(t["target"], p["period"]): p["value"]["value"]
+            for t in json.loads(ran.stdout)["targets"] for p in t["periods"]}  # fmt: skip
+    verified = {(r["target"], r["period"]): r["value"] for r in staffed["requirements"]}
+    assert verified and all(runs[k] == pytest.approx(v, abs=1e-9) for k, v in verified.items())
+
+
+def test_staff_status_speaks_as_run_does() -> None:
+    from shiftsim.outputs.staffing import _status
+
+    rows = pd.DataFrame({"met": [True, True], "low": [0.91, 0.95], "required": [0.9, 0.9]})
+    assert "likely met" in _status(rows)
+    assert "met, at risk" in _status(rows.assign(low=[0.88, 0.95]))
+    assert "missed" in _status(rows.assign(met=[True, False]))

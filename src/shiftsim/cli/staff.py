@@ -91,5 +91,10 @@ def staff(
             click.echo(f"{path}: cannot write ({exc.strerror or exc})", err=True)
             sys.exit(1)
         console.print(f"Written: {written}")
+        if path == plan_path:
+            console.print(
+                f"`shiftsim run {path} --seed {result.verify_seed}` reproduces the verified "
+                f"figures; the scenario's seed ({sc.seed}) draws other replications."
+            )
     if not result.feasible:
         sys.exit(3)

@@ -9,6 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import yaml
 from rich.console import Console
 from rich.table import Table
@@ -111,15 +113,23 @@ def _print_requirements(result: StaffingResult, console: Console) -> None:
         req.add_column(
             col, justify="left" if col in ("target", "worst period") else "right", overflow="fold"
         )
+    shaky = False
     for _, rows in verified.groupby("target_index", sort=True):
         worst = rows.loc[(rows["value"] - rows["required"]).idxmin()]
-        ok = "[green]met[/green]" if rows["met"].all() else "[red]missed[/red]"
+        ok = _status(rows)
+        shaky |= ok.startswith("[yellow]")
         req.add_row(
             str(worst["target"]), str(worst["period"]),
             percent_ci(worst["value"], worst["low"], worst["high"], dash="-"),
             percent(worst["required"]), f"{int(rows['met'].sum())}/{len(rows)}", ok,
         )  # fmt: skip
     console.print(req)
+    if shaky:
+        console.print(
+            "met, at risk: the estimate reaches what is required (what the search sizes to), "
+            "but its 95% interval reaches below, so `shiftsim run` calls it at risk; more "
+            "replications (-r) would tell"
+        )
     skipped = verified.attrs.get("skipped")
     if skipped:
         console.print(f"not judged (no eligible contact): {skipped}")
@@ -134,6 +144,21 @@ def _print_requirements(result: StaffingResult, console: Console) -> None:
         f"(screening {result.screen_replications}, final {result.verify_replications}), "
         f"{result.wall_time:.0f} s"
     )
+
+
+def _status(rows: pd.DataFrame) -> str:
+    """A target's status at the recommended roster, in the words of ``shiftsim run``.
+
+    The search sizes to the estimate (``met``); where a period's 95% interval
+    still reaches below what is required, ``shiftsim run`` would call it at
+    risk, and the planner reads that here rather than there first.
+    """
+    if not rows["met"].all():
+        return "[red]missed[/red]"
+    low = rows["low"].to_numpy(dtype=float)
+    if (np.isnan(low) | (low < rows["required"].to_numpy(dtype=float) - 1e-12)).any():
+        return "[yellow]met, at risk[/yellow]"
+    return "[green]likely met[/green]"
 
 
 def staffing_summary(result: StaffingResult) -> dict[str, Any]:
@@ -165,7 +190,9 @@ def write_plan(result: StaffingResult, path: str | Path) -> Path:
         f"# {'levels' if result.curve is not None else 'headcounts'} meeting every requirement, "
         f"verified on {result.verify_replications} "
         f"fresh replications\n# (seed {result.verify_seed}). Run it with "
-        f"`shiftsim run {path.name}`.\n"
+        f"`shiftsim run {path.name}`; `--seed {result.verify_seed}` reproduces the\n"
+        f"# verified figures, the scenario's own seed ({result.scenario.seed}) draws other "
+        f"replications, on which\n# a requirement met by a small margin can read at risk.\n"
     )
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(header + yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
