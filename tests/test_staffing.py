@@ -249,3 +249,18 @@ def test_staff_status_speaks_as_run_does() -> None:
     assert "likely met" in _status(rows)
     assert "met, at risk" in _status(rows.assign(low=[0.88, 0.95]))
     assert "missed" in _status(rows.assign(met=[True, False]))
+
+
+def test_a_shift_capped_below_an_unmeetable_requirement_is_kept_at_its_cap():
+    # A review capped the day shift at 2 agents: the day requirements are out of
+    # reach, no longer constrain the search, and it cut the day shift to 0. The
+    # shift that serves the day best now stays at the planner's cap, and says so.
+    sc = load_scenario("scenarios/minimal.yaml").with_({"staffing.bounds": {"agents.day": [0, 2]}})
+    result = staff(sc, screen_replications=4, verify_replications=4)
+    assert not result.feasible
+    assert result.recommended["agents.day"] == 2
+    unmet = [u for u in result.unmet if u.period == "day"]
+    assert unmet and all(u.plan["agents.day"] == 2 for u in unmet)
+    assert "agents.day" not in set(result.one_fewer["pool"] + "." + result.one_fewer["shift"])
+    # The other shifts are still sized for their own periods, not left at the start.
+    assert result.recommended["agents.evening"] < 39 and result.recommended["agents.night"] < 33

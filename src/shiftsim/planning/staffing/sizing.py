@@ -23,8 +23,22 @@ from shiftsim.planning.staffing.evaluation import (
     unmet_of,
 )
 from shiftsim.planning.staffing.result import FRESH_SEED_OFFSET, StaffingResult
-from shiftsim.planning.staffing.search import add_until_met, remove_while_met, search
-from shiftsim.planning.staffing.space import Knob, Plan, knobs, moved, named
+from shiftsim.planning.staffing.search import (
+    add_until_met,
+    helps,
+    period_window,
+    remove_while_met,
+    search,
+)
+from shiftsim.planning.staffing.space import (
+    Knob,
+    Plan,
+    knobs,
+    moved,
+    named,
+    option,
+    window_hours,
+)
 from shiftsim.planning.staffing.start import analytic_start
 
 __all__ = ["staff"]
@@ -81,7 +95,12 @@ def staff(
     start = analytic_start(scenario, space)
     plan: Plan = tuple(start[k.name] for k in space)
     ev.stage = "out of reach"
-    out_of_reach = _out_of_reach(ev, plan, screen, full)
+    out_of_reach, pinned = _out_of_reach(ev, plan, screen, full)
+    if pinned:
+        # A shift whose bound keeps a requirement out of reach stays at that bound.
+        space = tuple(replace(k, low=k.high) if i in pinned else k for i, k in enumerate(space))
+        ev.space = space
+        plan = tuple(space[i].high if i in pinned else v for i, v in enumerate(plan))
     # Screening on few replications: add, remove, polish. Then the full count from
     # its answer (reusing the screening replications) adds where it falls short
     # and takes off what it does not need, moves judged on the screening
@@ -121,8 +140,11 @@ AMPLE_FACTOR = 2
 """The out-of-reach check staffs every shift at this many times its analytic start."""
 
 
-def _out_of_reach(ev: Evaluator, start: Plan, screen: int, full: int) -> list[Unmet]:
-    """What no roster the search would consider can meet: said at once, and not chased.
+def _out_of_reach(
+    ev: Evaluator, start: Plan, screen: int, full: int
+) -> tuple[list[Unmet], set[int]]:
+    """What no roster the search would consider can meet: said at once, and not chased;
+    and the shifts kept at their upper bound for it.
 
     A department's delay, or a backlog beyond any headcount allowed. Every
     shift is staffed at twice its analytic start (at least 10 more agents),
@@ -133,11 +155,20 @@ def _out_of_reach(ev: Evaluator, start: Plan, screen: int, full: int) -> list[Un
     replications where that is clear (the 95% interval below the
     requirement); a requirement that misses on them only by chance, as a
     low-volume night can, is judged again on the full replications.
+
+    A requirement out of reach no longer constrains the search, which would
+    then cut the shifts that serve it as far as the other requirements allow
+    (to none at all, if only it needed them). So the shift that serves such a
+    requirement best (most of its period's hours per unit of cost), when the
+    planner's bound (``staffing.bounds``) held it below twice its start, is
+    kept at that bound: the best the bounds allow for it, said in the report,
+    and not part of the one-fewer check. The default bounds only bound the
+    search: a requirement out of reach under them fails for another reason
+    (a department's delay), and its shifts are sized for the others.
     """
     space, seed = ev.space, ev.scenario.seed
-    ample: Plan = tuple(
-        min(k.high, max(AMPLE_FACTOR * v, v + 10)) for k, v in zip(space, start, strict=True)
-    )
+    wanted = [max(AMPLE_FACTOR * v, v + 10) for v in start]
+    ample: Plan = tuple(min(k.high, w) for k, w in zip(space, wanted, strict=True))
     (table,) = ev.requirements([ample], screen, seed)
     missed = table[~table["met"].to_numpy(dtype=bool)]
     if screen < full and (missed["high"] >= missed["required"]).any():
@@ -146,7 +177,34 @@ def _out_of_reach(ev: Evaluator, start: Plan, screen: int, full: int) -> list[Un
     ev.ignored = {requirement_key(r) for _, r in missed.iterrows()}
     at_bounds = all(v == k.high for k, v in zip(space, ample, strict=True))
     how = None if at_bounds else "even with every shift at twice its analytic start"
-    return [replace(unmet_of(r, space, ample), how=how) for _, r in missed.iterrows()]
+    unmet: list[Unmet] = []
+    pinned: set[int] = set()
+    bounded = set(option(getattr(ev.scenario, "staffing", None), "bounds", None) or {})
+    held = {i for i, k in enumerate(space) if k.name in bounded and ample[i] == k.high < wanted[i]}
+    for _, r in missed.iterrows():
+        capped = [i for i in _serves_most(ev, r) if i in held]
+        pinned.update(capped)
+        said = how
+        if capped and not at_bounds:
+            kept = ", ".join(f"{space[i].name} at its upper bound {space[i].high}" for i in capped)
+            said = f"{how}, {kept} (kept there)"
+        unmet.append(replace(unmet_of(r, space, ample), how=said))
+    return unmet, pinned
+
+
+def _serves_most(ev: Evaluator, row: Any) -> list[int]:
+    """The shift working most of a requirement's period per unit of cost, among those
+    skilled for it: ``[]`` for a whole-day or horizon requirement, or a tie."""
+    window = period_window(ev.scenario, str(row["period"]))
+    if window is None:
+        return []
+    inside = window_hours(*window)
+    serves = {i: float((k.hours() * inside).sum()) / k.cost
+              for i, k in enumerate(ev.space) if helps(k, row, ev.scenario) > 0}  # fmt: skip
+    top = sorted(serves, key=lambda i: -serves[i])
+    if not top or serves[top[0]] <= 0 or (len(top) > 1 and serves[top[1]] == serves[top[0]]):
+        return []
+    return top[:1]
 
 
 def _verify(
