@@ -688,6 +688,16 @@ def test_cli_set_values_are_read_like_the_file(tmp_path: Path, setting: str, say
     assert len(result.output.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("bound", ["[5]", "[1, 2, 3]", "5", "'1-5'"])
+def test_a_staffing_bound_needs_low_and_high(tmp_path: Path, bound: str) -> None:
+    path = write(tmp_path, BASE + f"staffing: {{bounds: {{agents.night: {bound}}}}}\n")
+    result = invoke("validate", str(path))
+    assert_clean_failure(result, path)
+    assert result.output.strip().splitlines() == [
+        f"{path}: staffing.bounds.agents.night: needs [low, high] (got {bound})"
+    ]
+
+
 @pytest.mark.parametrize(
     "data",
     [

@@ -12,6 +12,7 @@ from shiftsim.model.channels import MAX_EVENT_FACTOR, Profile
 from shiftsim.model.distributions import Duration
 from shiftsim.model.durations import DAY, HOUR, MINUTE, format_duration
 from shiftsim.model.names import PRIORITIES, Priority
+from shiftsim.model.values import short_repr
 
 if TYPE_CHECKING:
     from shiftsim.model.channels import Channel
@@ -191,6 +192,13 @@ class Forecast(_Model):
     shared_cv: float = Field(default=0.0, ge=0, le=2)
 
 
+def _bound_pair(value: Any) -> Any:
+    # Before the tuple's own check, which calls [5] "missing" its second item.
+    if not isinstance(value, list | tuple) or len(value) != 2:
+        raise ValueError(f"needs [low, high] (got {short_repr(value, 60)})")
+    return value
+
+
 class Staffing(_Model):
     """How sure a plan must be, and what ``shiftsim staff`` may change.
 
@@ -206,7 +214,7 @@ class Staffing(_Model):
 
     confidence: float = Field(default=0.9, gt=0, lt=1)
     change: tuple[str, ...] | None = None
-    bounds: dict[str, tuple[int, int]] = {}
+    bounds: dict[str, Annotated[tuple[int, int], BeforeValidator(_bound_pair)]] = {}
     cost: dict[str, float] = {}
 
     @field_validator("bounds")
