@@ -688,6 +688,120 @@ def test_cli_set_values_are_read_like_the_file(tmp_path: Path, setting: str, say
     assert len(result.output.strip().splitlines()) == 1
 
 
+def failed_run(path: Path, *args: str) -> list[str]:
+    """The lines of a run that must fail: exit code 1 through sys.exit, no traceback."""
+    result = invoke("run", str(path), "--no-save", "-q", "-w", "1", *args)
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in result.output
+    return result.output.strip().splitlines()
+
+
+@pytest.mark.parametrize(
+    ("setting", "says"),
+    [
+        ("pools.agents.shifts.nigth.headcount=8",
+         "pools.agents.shifts: no shift 'nigth' (shifts: day, night)"),
+        ("pools.agnets.shifts.day.headcount=8", "pools: no pool 'agnets' (pools: agents)"),
+        ("channels.phnoe.volume.per_day=500", "channels: no channel 'phnoe' (channels: phone)"),
+        ("departments.tech.delay.mean=5min",
+         "departments: no department 'tech' (departments: none)"),
+    ],
+)  # fmt: skip
+def test_cli_set_through_a_name_that_is_not_there(tmp_path: Path, setting: str, says: str):
+    # Not the fields a new entry of that name would lack (nigth.start, nigth.end).
+    path = write(tmp_path, BASE, "good.yaml")
+    assert failed_run(path, "--set", setting) == [f"--set {setting}: {says}"]
+
+
+def test_compare_plan_through_a_name_that_is_not_there(tmp_path: Path) -> None:
+    path = write(tmp_path, BASE, "good.yaml")
+    result = invoke("compare", str(path), "-r", "1", "-q", "-w", "1",
+                    "--plan", "typo: pools.agents.shifts.nigth.headcount=8")  # fmt: skip
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert result.output.strip().splitlines() == [
+        "--set pools.agents.shifts.nigth.headcount=8: pools.agents.shifts: no shift 'nigth' "
+        "(shifts: day, night)"
+    ]
+
+
+def test_set_can_still_add_keys_and_entries(tmp_path: Path) -> None:
+    path = write(tmp_path, BASE, "good.yaml")
+    sc = load_scenario(path, {
+        "channels.phone.bot.containment": 0.3,  # an optional field the file leaves out
+        "pools.agents.absence": 0.1,
+        "pools.agents.shifts.evening.headcount": 4,  # a new shift, complete with default times
+        "pools.agents.shifts.early": {"start": "06:00", "end": "14:00", "headcount": 2},
+        "pools.agents.shifts.late.start": "14:00",  # a new shift, field by field
+        "pools.agents.shifts.late.end": "20:00",
+        "pools.agents.shifts.late.headcount": 1,
+    })  # fmt: skip
+    assert sc.channels["phone"].bot is not None and sc.channels["phone"].bot.containment == 0.3
+    shifts = sc.pools["agents"].shifts
+    assert sc.pools["agents"].absence == 0.1 and shifts["evening"].headcount == 4
+    assert (shifts["early"].start, shifts["late"].end) == (6 * 3600, 20 * 3600)
+
+
+def test_scenario_set_through_a_name_that_is_not_there(tmp_path: Path) -> None:
+    sc = load_scenario(write(tmp_path, BASE, "good.yaml"))
+    with pytest.raises(ScenarioError) as info:
+        sc.set("pools.agents.shifts.nigth.headcount", 5)
+    assert str(info.value) == "<small>: pools.agents.shifts: no shift 'nigth' (shifts: day, night)"
+
+
+@pytest.mark.parametrize(
+    ("args", "lines"),
+    [
+        (("--set", "pools.agents.shifts.day.headcount=-3"),
+         ["--set pools.agents.shifts.day.headcount=-3: pools.agents.shifts.day.headcount: "
+          "input should be greater than or equal to 0 (got -3)"]),
+        (("--set", "staffing.bounds={agents.night: [5]}"),
+         ["--set staffing.bounds={agents.night: [5]}: staffing.bounds.agents.night: "
+          "needs [low, high] (got [5])"]),
+        # a rule across fields of the value set (the shift ends at 08:00 by default)
+        (("--set", "pools.agents.shifts.night.start='08:00'"),
+         ["--set pools.agents.shifts.night.start='08:00': pools.agents.shifts.night: a shift "
+          "cannot start and end at the same time; for a 24-hour shift write start: '00:00', "
+          "end: '24:00' (got {'end': '08:00', 'headcount': 3, 'start': '08:00'})"]),
+        # a required field of what the --set created
+        (("--set", "channels.phone.bot.counts_as_first_response=true"),
+         ["--set channels.phone.bot.counts_as_first_response=true: channels.phone.bot."
+          "containment: required field is missing"]),
+        (("--days", "5000"),
+         ["--days 5000: horizon.days: input should be less than or equal to 3660 (got 5000)"]),
+        (("--volume", "1e5"),
+         ["--volume 100000: channels.phone.volume.per_day: input should be less than or "
+          "equal to 10000000 (got 60000000.0)"]),
+        (("--volume", "phone=1e5"),
+         ["--volume phone=100000: channels.phone.volume.per_day: input should be less than or "
+          "equal to 10000000 (got 60000000.0)"]),
+    ],
+)  # fmt: skip
+def test_cli_bad_values_given_on_the_command_line_name_the_option(
+    tmp_path: Path, args: tuple[str, ...], lines: list[str]
+) -> None:
+    path = write(tmp_path, BASE, "good.yaml")
+    assert failed_run(path, *args) == lines
+
+
+def test_cli_problems_of_the_file_still_name_the_file(tmp_path: Path) -> None:
+    night = "night: {start: '06:00', end: '06:00', headcount: 3}"
+    path = write(tmp_path, variant(("headcount: 18", "headcount: -1"),
+                                   ("night: {headcount: 3}", night)))  # fmt: skip
+    lines = failed_run(path, "--set", "pools.agents.shifts.night.headcount=4",
+                       "--set", "channels.phone.volume.per_day=-5")  # fmt: skip
+    assert sorted(lines) == sorted([
+        "--set channels.phone.volume.per_day=-5: channels.phone.volume.per_day: input should "
+        "be greater than 0 (got -5)",
+        f"{path}: pools.agents.shifts.day.headcount: input should be greater than or equal "
+        "to 0 (got -1)",
+        # the shift holds the --set value, but the file's start and end are what is wrong
+        f"{path}: pools.agents.shifts.night: a shift cannot start and end at the same time; "
+        "for a 24-hour shift write start: '00:00', end: '24:00' "
+        "(got {'end': '06:00', 'headcount': 4, 'start': '06:00'})",
+    ])  # fmt: skip
+
+
 @pytest.mark.parametrize("bound", ["[5]", "[1, 2, 3]", "5", "'1-5'"])
 def test_a_staffing_bound_needs_low_and_high(tmp_path: Path, bound: str) -> None:
     path = write(tmp_path, BASE + f"staffing: {{bounds: {{agents.night: {bound}}}}}\n")

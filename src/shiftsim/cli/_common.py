@@ -12,12 +12,34 @@ from typing import Any
 import click
 
 
+class _Overrides(dict[str, Any]):
+    """Values by dotted path that replace the file's, and the option that gave each.
+
+    ``labels[path]`` (``--set PATH=VALUE``, ``--days 7``) names a bad value's
+    source in the error, rather than the file. ``a | b`` keeps the labels of
+    the values it keeps.
+    """
+
+    def __init__(self, values: dict[str, Any] | None = None, labels: dict[str, str] | None = None):
+        super().__init__(values or {})
+        self.labels: dict[str, str] = dict(labels or {})
+
+    def given(self, path: str, value: Any, label: str) -> None:
+        self[path] = value
+        self.labels[path] = label
+
+    # compare: ``overrides | changed``; dict's own ``|`` would give a dict without labels.
+    def __or__(self, other: dict[str, Any]) -> _Overrides:  # type: ignore[override]
+        labels = {p: s for p, s in self.labels.items() if p not in other}
+        return _Overrides({**self, **other}, {**labels, **getattr(other, "labels", {})})
+
+
 def _load(path: str, overrides: dict[str, Any]) -> Any:
     from shiftsim.model.loading import load_scenario
     from shiftsim.model.problems import ScenarioError
 
     try:
-        scenario = load_scenario(path, overrides)
+        scenario = load_scenario(path, overrides, getattr(overrides, "labels", None))
     except ScenarioError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
@@ -71,20 +93,22 @@ def _no_size_check(ctx: click.Context, param: click.Parameter, value: bool) -> N
     ctx.meta["shiftsim.memory_check"] = not value
 
 
-def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
+def _parse_sets(values: tuple[str, ...]) -> _Overrides:
     from shiftsim.model.loading import parse_override
     from shiftsim.model.problems import ScenarioError
 
-    out: dict[str, Any] = {}
+    out = _Overrides()
     for item in values:
         path, sep, raw = item.partition("=")
         if not sep or not path:
             raise click.BadParameter(f"expected path=value (got {item!r})", param_hint="--set")
         try:
-            out[path.strip()] = parse_override(path.strip(), raw)  # read as in a scenario file
+            value = parse_override(path.strip(), raw)  # read as in a scenario file
         except ScenarioError as exc:
             click.echo(str(exc), err=True)
             sys.exit(1)
+        given = f"{path.strip()}={raw.strip()}"
+        out.given(path.strip(), value, f"--set {given if len(given) <= 80 else given[:77] + '...'}")
     return out
 
 
@@ -94,11 +118,11 @@ def _overrides(
     """Command-line values that replace the file's; only those the user gave."""
     overrides = _parse_sets(sets)
     if replications is not None:
-        overrides["replications"] = replications
+        overrides.given("replications", replications, f"--replications {replications}")
     if seed is not None:
-        overrides["seed"] = seed
+        overrides.given("seed", seed, f"--seed {seed}")
     if days is not None:
-        overrides["horizon.days"] = days
+        overrides.given("horizon.days", days, f"--days {days}")
     return overrides
 
 
@@ -138,21 +162,26 @@ def _scaled(sc: Any, factors: dict[str | None, float], source: str) -> Any:
         click.echo(f"{source}: --volume: no channel {unknown[0]!r} (channels: "
                    f"{', '.join(sc.channels)})", err=True)  # fmt: skip
         sys.exit(1)
-    changes = {}
+    changes = _Overrides()
     for name, ch in sc.channels.items():
-        factor = factors.get(name, factors.get(None))
+        factor, given = factors.get(name), f"{name}="
+        if factor is None:
+            factor, given = factors.get(None), ""
         if factor is not None:
-            changes[f"channels.{name}.volume.per_day"] = ch.volume.per_day * factor
+            changes.given(f"channels.{name}.volume.per_day", ch.volume.per_day * factor,
+                          f"--volume {given}{factor:g}")  # fmt: skip
     return _revalidated(sc, changes, source)
 
 
-def _revalidated(sc: Any, changes: dict[str, Any], source: str) -> Any:
+def _revalidated(sc: Any, changes: _Overrides, source: str) -> Any:
+    """``sc`` with ``changes``; a problem is reported under its change's label or ``source``."""
+    from shiftsim.model.loading import parse_scenario
     from shiftsim.model.problems import ScenarioError
 
-    try:
-        return sc.with_(changes)
+    try:  # sc.with_(changes), with the labels
+        return parse_scenario(sc.to_dict(), source=source, overrides=changes, labels=changes.labels)
     except ScenarioError as exc:
-        click.echo(str(exc).replace(f"<{sc.name}>", source, 1), err=True)
+        click.echo(str(exc), err=True)
         sys.exit(1)
 
 
