@@ -9,17 +9,21 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import scenario_from
+from rich.console import Console
 
 from shiftsim.cli import main
 from shiftsim.logs.annotated import annotated_yaml
 from shiftsim.logs.capacity import dither
-from shiftsim.logs.fit import fit_logs
+from shiftsim.logs.fit import FitResult, fit_logs
 from shiftsim.logs.history import to_log
 from shiftsim.logs.patience import fit_patience, kaplan_meier
 from shiftsim.logs.reader import read_logs
 from shiftsim.logs.service import fit_duration
+from shiftsim.model.formats import percent
 from shiftsim.model.loading import load_scenario
-from shiftsim.model.scenario import Pool
+from shiftsim.model.scenario import Pool, Target
+from shiftsim.outputs.logconsole import print_fit
+from shiftsim.outputs.logreport import _bot_text, _fitted_rows, _target_text, fit_report_html
 from shiftsim.sim.replication import run_replication
 
 needs_interval_staffing = pytest.mark.skipif(
@@ -311,3 +315,72 @@ def test_agents_available_by_hand() -> None:
     assert cap.busy[0, 10] == pytest.approx(1200 / 3600)
     waiting = available_agents(log, np.ones(1), 1, method="waiting")
     assert waiting.estimate[0, 9] == pytest.approx(2.0) and waiting.estimate[0, 10] == 1.0
+
+
+@pytest.fixture(scope="module")
+def small_fit(tmp_path_factory: pytest.TempPathFactory) -> FitResult:
+    """Two weeks of a small center with a voice menu, fitted (fast)."""
+    sc = scenario_from(
+        horizon={"start": "2026-03-01", "days": 14},
+        channels={"phone": {
+            "kind": "voice",
+            "volume": {"per_day": 400, "hourly_profile": PROFILE, "daily_cv": 0.1},
+            "handle_time": {"dist": "exponential", "mean": "4min"},
+            "patience": {"dist": "exponential", "mean": "3min"},
+            "bot": {"containment": 0.1, "session_time": {"dist": "constant", "value": "20s"}},
+        }},
+        pools={"agents": {"channels": ["phone"], "rotation": {"pattern": "1"}, "shifts": {
+            "day": {"start": "07:00", "end": "15:00", "headcount": 3},
+            "evening": {"start": "15:00", "end": "23:00", "headcount": 2},
+        }}},
+    )  # fmt: skip
+    path = tmp_path_factory.mktemp("small") / "log.csv"
+    to_log(run_replication(sc, 3), sc).to_csv(path, index=False)
+    return fit_logs(read_logs([path]))
+
+
+@needs_interval_staffing
+def test_fit_report_writes_targets_and_bot_in_words(small_fit: FitResult) -> None:
+    rows = {r[0]: r[1] for r in _fitted_rows(small_fit)}
+    targets = rows["targets"]
+    assert targets.startswith("phone: answered within 1 min, goal 80%; ")
+    assert targets.endswith("; phone general: resolved within 2 d, goal 80%")
+    bot = rows["channels.phone.bot"]
+    assert bot.startswith(f"{percent(small_fit.scenario.channels['phone'].bot.containment)} of ")
+    assert "at all hours" in bot and "session time" in bot
+    html = fit_report_html(small_fit)
+    # Not the file's data as Python reprs: no dicts, None, False or truncated values.
+    for raw in ("{'", "None", "counts_as_first_response", "F..."):
+        assert raw not in html
+    assert "phone: answered within 1 min, goal 80%" in html
+
+
+@needs_interval_staffing
+def test_fit_console_gives_volume_and_peak_agents_with_uncertainty(small_fit: FitResult) -> None:
+    console = Console(record=True, width=200)
+    print_fit(small_fit, "fitted.yaml", console)
+    text = console.export_text()
+    for c in small_fit.channels:
+        v, peak = c.volume, int(np.argmax(c.staffing))
+        assert v.per_day_sd > 0  # two of each weekday
+        assert f"{v.per_day:,.0f} (sd {v.per_day_sd:,.0f}, {len(v.days)} days)" in text
+        se = c.staffing_se[peak]
+        assert f"{c.staffing[peak]:.1f} at {peak:02d}:00 (se {se:.2f})" in text
+    assert "sd of the daily totals" in text and "standard error" in text
+
+
+def test_target_text_for_planners() -> None:
+    t = Target.model_validate({
+        "channel": "email", "priority": "urgent", "vip": True, "within": "4h", "goal": 0.9,
+        "business_hours": ["08:00", "18:00"], "off_hours_by": "10:00", "per": "day",
+        "confidence": 0.8,
+    })  # fmt: skip
+    assert _target_text(t) == (
+        "email urgent VIP: answered within 4 h in business hours 08:00–18:00 (else by the "
+        "next 10:00), goal 90%, judged per day, with 80% confidence"
+    )
+    named = Target.model_validate({"name": "fast", "channel": "chat", "within": "20s",
+                                   "goal": 0.8, "periods": ["day"]})  # fmt: skip
+    expected = "fast (chat: answered within 20 s, goal 80%, judged in period day)"
+    assert _target_text(named) == expected
+    assert _bot_text(None) == "none"

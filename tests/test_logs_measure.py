@@ -5,15 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import scenario_from
+from rich.console import Console
 
 from shiftsim.analysis.metrics import measure as replication_kpis
 from shiftsim.cli import main
 from shiftsim.logs.history import link_retries, to_log
 from shiftsim.logs.measure import measure_logs
 from shiftsim.logs.reader import read_logs
+from shiftsim.outputs.logconsole import _by_hour, print_measurement
 from shiftsim.sim.replication import run_replication
 
 BANK = Path("/work/shared/data/anonymous_bank")
@@ -181,3 +184,30 @@ def test_schema_log_round_trips_through_parquet(hand_log: Path, tmp_path: Path) 
     a = read_logs([hand_log]).frame.drop(columns=["file", "line"])
     b = read_logs([parquet]).frame.drop(columns=["file", "line"])
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_hour_table_means_leave_out_missing_intervals(tmp_path: Path) -> None:
+    """An interval without a value (the last hour's busy, on the bank's January) is left out
+    of its hour's mean instead of blanking the hour."""
+    rows = [
+        f"{D1} 23:10:00,,{D1} 23:10:00,{D1} 23:10:00,{D1} 23:40:00,,answered,general,c1,A1",
+        f"{D2} 23:10:00,,{D2} 23:10:00,{D2} 23:10:00,{D2} 23:40:00,,answered,general,c2,A1",
+        # An agent on a call that was never answered: the last interval's busy time is
+        # missing (NaN) in the agents table, as on the bank's 31 January, 23:00.
+        f"{D2} 22:00:00,,{D2} 22:00:00,,,{D2} 22:01:00,abandoned,general,c3,A1",
+    ]
+    path = tmp_path / "calls.csv"
+    path.write_text("\n".join([COLUMNS, *rows]) + "\n", encoding="utf-8")
+    console = Console(record=True, width=200)
+    print_measurement(measure_logs(read_logs([path])), console)
+    (line,) = [ln.split() for ln in console.export_text().splitlines()
+               if ln.split()[:1] == ["23"]]  # fmt: skip
+    assert line[-2:] == ["1.0", "0.5"]  # agents seen, busy agents (30 of 60 min)
+
+    # Day 2 has no value at 23h: the mean is day 1's; an hour without any value stays NaN.
+    agents = pd.DataFrame({
+        "start": pd.to_datetime([f"{D1} 22:00", f"{D1} 23:00", f"{D2} 22:00", f"{D2} 23:00"]),
+        "busy": [np.nan, 2.0, np.nan, np.nan],
+    })  # fmt: skip
+    busy = _by_hour(agents, "busy", np.array([True, True]))
+    assert busy[23] == 2.0 and np.isnan(busy[22]) and np.isnan(busy[9])

@@ -106,6 +106,18 @@ class Backtest:
     mae_goal: float = MAE_GOAL
     band_goal: float = BAND_GOAL
 
+    def misses(self, s: MonthSummary) -> tuple[str, ...]:
+        """The scores of ``s`` outside their targets, by field name (no value is a miss).
+
+        ``mae_abandonment`` and ``mae_service_level`` above :attr:`mae_goal`,
+        ``in_band_abandonment`` and ``in_band_service_level`` below :attr:`band_goal`.
+        """
+        out = [k for k in ("mae_abandonment", "mae_service_level")
+               if not getattr(s, k) <= self.mae_goal]  # fmt: skip
+        out += [k for k in ("in_band_abandonment", "in_band_service_level")
+                if not getattr(s, k) >= self.band_goal]  # fmt: skip
+        return tuple(out)
+
 
 def _months(cal: Calendar, observed: np.ndarray) -> list[tuple[str, np.ndarray]]:
     dates = [cal.date(cal.warmup_days + i) for i in range(cal.days)]
@@ -272,7 +284,10 @@ def _erlang_a_days(fit: FitResult, lc: str, within: float) -> dict[str, np.ndarr
             vals = [_erlang(int(n), rate, mu, theta, share, t, cache) for n in lv[h]]
             out["abandonment"][d, h] = float(np.mean([v[0] for v in vals]))
             out["service_level"][d, h] = float(np.mean([v[1] for v in vals]))
-            out["asa_s"][d, h] = float(np.mean([v[2] for v in vals]))
+            # ASA is the wait of answered calls: quarters without an agent answer none
+            # and have no ASA, and are left out of the hour's (NaN only if every one is).
+            asa = [v[2] for v in vals if not math.isnan(v[2])]
+            out["asa_s"][d, h] = float(np.mean(asa)) if asa else math.nan
     return out
 
 

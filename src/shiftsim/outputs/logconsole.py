@@ -91,7 +91,11 @@ def print_measurement(m: Measurement, console: Console | None = None) -> None:
 
 
 def _by_hour(agents: object, column: str, observed: np.ndarray) -> np.ndarray:
-    """Mean of a per-interval column by hour of the day, over the observed days."""
+    """Mean of a per-interval column by hour of the day, over the observed days.
+
+    Intervals without a value (NaN) are left out of their hour's mean, so one
+    missing interval does not blank the hour; NaN only where no day has a value.
+    """
     import pandas as pd
 
     frame = agents if isinstance(agents, pd.DataFrame) else pd.DataFrame()
@@ -104,7 +108,7 @@ def _by_hour(agents: object, column: str, observed: np.ndarray) -> np.ndarray:
     values = frame[column].to_numpy(dtype=float)
     out = np.full(24, np.nan)
     for h in range(24):
-        sel = keep & (hours == h)
+        sel = keep & (hours == h) & ~np.isnan(values)
         if sel.any():
             out[h] = values[sel].mean()
     return out
@@ -120,14 +124,24 @@ def print_fit(fit: FitResult, path: str, console: Console | None = None) -> None
         f"in {fit.seconds:.1f} s"
     )
     print_read_report(t.report, console)
-    table = Table(title="Fitted channels", box=box.SIMPLE_HEAD)
+    table = Table(
+        title="Fitted channels", box=box.SIMPLE_HEAD,
+        caption="per day: mean first attempts over the day type's days fitted, sd of the "
+                "daily totals; peak agents: agents available in the busiest hour (work "
+                "conservation), standard error of its mean over the days",
+    )  # fmt: skip
     for col in ("channel", "days", "per day", "daily cv", "events", "peak agents"):
         table.add_column(
             col, justify="left" if col in ("channel", "days") else "right", overflow="fold"
         )
     for c in fit.channels:
-        table.add_row(c.name, c.volume.label, _num(c.volume.per_day), f"{c.volume.daily_cv:.2f}",
-                      str(len(c.volume.events)), f"{np.max(c.staffing):.1f}")  # fmt: skip
+        v = c.volume
+        peak = int(np.argmax(c.staffing))
+        table.add_row(c.name, v.label,
+                      f"{_num(v.per_day)} (sd {_num(v.per_day_sd)}, {len(v.days)} days)",
+                      f"{v.daily_cv:.2f}", str(len(v.events)),
+                      f"{c.staffing[peak]:.1f} at {peak:02d}:00 "
+                      f"(se {_num(c.staffing_se[peak], '{:.2f}')})")  # fmt: skip
     console.print(table)
     for lc, h in fit.handle.items():
         console.print(f"{lc} handle time: {h.note('answered contacts')}", highlight=False)
@@ -140,23 +154,44 @@ def print_fit(fit: FitResult, path: str, console: Console | None = None) -> None
 
 
 def print_backtest(bt: Backtest, console: Console | None = None) -> None:
-    """The back-test per month: MAE over open hours and the share of days inside the band."""
+    """The back-test per month: MAE over open hours and the share of days inside the band.
+
+    A score outside its target is marked ✗ (in red) and the last column says
+    whether the month meets all four; the Erlang A MAE is shown for comparison.
+    """
     console = console or Console()
     wide_when_piped(console, 120)
     table = Table(title="Back-test: simulated fitted scenario vs measured history",
                   box=box.SIMPLE_HEAD)  # fmt: skip
-    for col in ("month", "days", "open hours", "MAE abandonment", "MAE service level",
-                "in band: abandonment", "in band: service level", "Erlang A MAE"):  # fmt: skip
+    for col in ("month", "days", "open hours", "MAE abandon.", "MAE service level",
+                "in band: abandon.", "in band: service level", "Erlang A MAE abandon.",
+                "Erlang A MAE service level", "within targets"):  # fmt: skip
         table.add_column(col, justify="left" if col == "month" else "right", overflow="fold")
     for s in bt.summaries:
-        table.add_row(s.label, str(s.days), str(s.open_hours),
-                      f"{100 * s.mae_abandonment:.1f} pts", f"{100 * s.mae_service_level:.1f} pts",
-                      _pct(s.in_band_abandonment), _pct(s.in_band_service_level),
-                      f"{100 * s.erlang_mae_abandonment:.1f} / "
-                      f"{100 * s.erlang_mae_service_level:.1f} pts")  # fmt: skip
+        missed = bt.misses(s)
+        scores = [
+            _mark(_pts(s.mae_abandonment), "mae_abandonment" in missed),
+            _mark(_pts(s.mae_service_level), "mae_service_level" in missed),
+            _mark(_pct(s.in_band_abandonment), "in_band_abandonment" in missed),
+            _mark(_pct(s.in_band_service_level), "in_band_service_level" in missed),
+        ]
+        erlang = [_pts(s.erlang_mae_abandonment), _pts(s.erlang_mae_service_level)]
+        table.add_row(s.label, str(s.days), str(s.open_hours), *scores, *erlang,
+                      _mark("no", True) if missed else "yes")  # fmt: skip
     console.print(table)
     console.print(
         f"Targets: MAE within {100 * bt.mae_goal:.0f} points, at least "
-        f"{bt.band_goal:.0%} of days inside the simulated daily 95% band.",
+        f"{bt.band_goal:.0%} of days inside the simulated daily 95% band (✗: missed). "
+        "Erlang A MAE: the stationary formula's, on the same hours, for comparison (no target).",
         highlight=False,
     )
+
+
+def _pts(x: float) -> str:
+    """A share as percentage points: ``4.3 pts``."""
+    return "-" if math.isnan(x) else f"{100 * x:.1f} pts"
+
+
+def _mark(text: str, missed: bool) -> str:
+    """A score as printed: in red with ✗ when it misses its target."""
+    return f"[red]{text} ✗[/red]" if missed else text

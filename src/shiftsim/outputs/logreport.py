@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 from shiftsim.model.formats import percent
 from shiftsim.outputs import logcharts
-from shiftsim.outputs.pages import Cell, Chart, chart, render, table
+from shiftsim.outputs.assumptions import clock, human_duration
+from shiftsim.outputs.pages import Cell, Chart, Table, chart, render, table
 
 if TYPE_CHECKING:
     from shiftsim.logs.backtest import Backtest
     from shiftsim.logs.fit import FitResult
+    from shiftsim.model.scenario import Bot, Scenario, Target
 
 __all__ = ["fit_report_html", "write_fit_report"]
 
@@ -65,6 +67,10 @@ def _fitted_rows(fit: FitResult) -> list[list[str]]:
     data = fit.scenario.to_dict()
     rows = []
     for path, note in fit.comments.items():
+        planner = _planner_text(fit.scenario, path)
+        if planner is not None:
+            rows.append([path, planner, note])
+            continue
         node: Any = data
         for key in path.split("."):
             if isinstance(node, dict) and key in node:
@@ -79,6 +85,58 @@ def _fitted_rows(fit: FitResult) -> list[list[str]]:
     return rows
 
 
+def _planner_text(sc: Scenario, path: str) -> str | None:
+    """Settings whose file form reads badly in a table (targets, bots), in words; else None."""
+    parts = path.split(".")
+    if parts == ["targets"]:
+        return "; ".join(_target_text(t) for t in sc.resolved_targets)
+    if len(parts) == 3 and parts[0] == "channels" and parts[2] == "bot":
+        channel = sc.channels.get(parts[1])
+        return _bot_text(channel.bot) if channel is not None else None
+    return None
+
+
+def _target_text(t: Target) -> str:
+    """A target as a planner says it: ``phone urgent: answered within 5 min, goal 90%``."""
+    who = [t.channel]
+    if t.priority != "all":
+        who.append(t.priority)
+    if t.vip is not None:
+        who.append("VIP" if t.vip else "non-VIP")
+    text = " ".join(who) + (f", {t.cases} cases" if t.cases != "all" else "")
+    what = "answered" if t.kind == "first_response" else "resolved"
+    text += f": {what} within {human_duration(t.within)}"
+    if t.business_hours is not None and t.off_hours_by is not None:
+        start, end = t.business_hours
+        text += (f" in business hours {clock(start)}–{clock(end)} (else by the next "
+                 f"{clock(t.off_hours_by)})")  # fmt: skip
+    text += f", goal {percent(t.goal, 0)}"
+    if t.per != "period":
+        text += f", judged per {t.per}"
+    elif t.periods is not None:
+        which = "period" if len(t.periods) == 1 else "periods"
+        text += f", judged in {which} {', '.join(t.periods)}"
+    if t.confidence is not None:
+        text += f", with {percent(t.confidence, 0)} confidence"
+    return f"{t.name} ({text})" if t.name else text
+
+
+def _bot_text(bot: Bot | None) -> str:
+    """A bot (voice menu) in words: what it contains, when, and how long a session takes."""
+    if bot is None:
+        return "none"
+    hours = "at all hours" if bot.hours is None else (
+        f"open {clock(bot.hours[0])}–{clock(bot.hours[1])}")  # fmt: skip
+    session = bot.session_time
+    text = (f"{percent(bot.containment)} of contacts end there (containment), {hours}; "
+            f"session time {session.dist}, mean {human_duration(session.mean)}")  # fmt: skip
+    if bot.counts_as_first_response:
+        text += "; its answer counts as the first response"
+    if bot.handover_handle_factor != 1.0:
+        text += f"; handle time after a hand-over ×{bot.handover_handle_factor:g}"
+    return text
+
+
 def _short(value: Any) -> str:
     if isinstance(value, list) and len(value) > 8:
         return f"[{len(value)} values]"
@@ -88,19 +146,32 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-def _backtest_context(bt: Backtest) -> dict[str, Any]:
-    summary = table(
+def _summary_table(bt: Backtest) -> Table:
+    """One row per month: the four scores (✗ and red where a target is missed), the ASA
+    error and Erlang A's (no target: for comparison), and whether all four are met."""
+    rows: list[list[str | Cell]] = []
+    for s in bt.summaries:
+        missed = bt.misses(s)
+        rows.append([
+            s.label, s.channel, str(s.days), str(s.open_hours),
+            _cell(_pts(s.mae_abandonment), "mae_abandonment" in missed),
+            _cell(_pts(s.mae_service_level), "mae_service_level" in missed),
+            f"{s.mae_asa_s:.1f} s",
+            _cell(_pct(s.in_band_abandonment), "in_band_abandonment" in missed),
+            _cell(_pct(s.in_band_service_level), "in_band_service_level" in missed),
+            _pts(s.erlang_mae_abandonment), _pts(s.erlang_mae_service_level),
+            _cell("no", True) if missed else Cell("yes", status="good"),
+        ])  # fmt: skip
+    return table(
         ["month", "channel", "days", "open hours", "MAE abandon.", "MAE service level",
          "MAE ASA", "in band: abandon.", "in band: service level",
-         "Erlang A MAE (pts)"],
-        [[s.label, s.channel, str(s.days), str(s.open_hours),
-          _cell_pts(s.mae_abandonment, bt.mae_goal), _cell_pts(s.mae_service_level, bt.mae_goal),
-          f"{s.mae_asa_s:.1f} s", _cell_share(s.in_band_abandonment, bt.band_goal),
-          _cell_share(s.in_band_service_level, bt.band_goal),
-          f"{100 * s.erlang_mae_abandonment:.1f} / {100 * s.erlang_mae_service_level:.1f}"]
-         for s in bt.summaries],
-        numeric=[False, False] + [True] * 8,
+         "Erlang A MAE abandon.", "Erlang A MAE service level", "within targets"],
+        rows, numeric=[False, False] + [True] * 9 + [False],
     )  # fmt: skip
+
+
+def _backtest_context(bt: Backtest) -> dict[str, Any]:
+    summary = _summary_table(bt)
     months = []
     for s in bt.summaries:
         charts = [chart(logcharts.backtest_hours(bt, s.label, s.channel, key), caption)
@@ -145,14 +216,13 @@ def _ci(r: Any, key: str, pct: bool = True) -> str:
     return f"{f(m)} ({f(lo)}–{f(hi)})"
 
 
-def _cell_pts(x: float, goal: float) -> Cell:
-    ok = not math.isnan(x) and x <= goal
-    return Cell(f"{100 * x:.1f} pts", status="good" if ok else "bad")
+def _pts(x: float) -> str:
+    return "–" if math.isnan(x) else f"{100 * x:.1f} pts"
 
 
-def _cell_share(x: float, goal: float) -> Cell:
-    ok = not math.isnan(x) and x >= goal
-    return Cell(_pct(x), status="good" if ok else "bad")
+def _cell(text: str, missed: bool) -> Cell:
+    """A score's cell: green, or red and marked ✗ where it misses its target."""
+    return Cell(f"{text} ✗", status="bad") if missed else Cell(text, status="good")
 
 
 def fit_report_html(fit: FitResult, bt: Backtest | None = None) -> str:
