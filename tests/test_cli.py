@@ -340,3 +340,15 @@ def test_priority_shares_rounded_to_three_decimals_are_accepted(tmp_path: Path) 
     result = invoke("validate", tmp_path / "off.yaml")
     assert result.exit_code == 1
     assert "priorities must add up to 1, within 0.005 (got 0.986)" in result.output
+
+
+def test_python_dash_m_shiftsim_is_the_command() -> None:
+    # `python -m shiftsim` said "No module named shiftsim.__main__" (a review).
+    import subprocess
+    import sys
+
+    for module in ("shiftsim", "shiftsim.cli"):
+        done = subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "Usage:" in done.stdout and "staff" in done.stdout
