@@ -44,3 +44,13 @@ def test_run_tables_fold_figures_instead_of_cutting_them() -> None:
     result = simulate(sc, workers=1)
     text = _printed(print_report, result, 70, terminal=True)
     assert "…" not in text
+
+
+def test_run_tables_split_no_word_where_they_fit() -> None:
+    # At 150 columns the channel table's header "first-contact res." came out as
+    # "first-contac" / "t res.": rich narrowed that column below its longest word
+    # though the table fits with every word whole.
+    sc = load_scenario("scenarios/holiday.yaml", {"replications": 2, "horizon.days": 2})
+    text = _printed(print_report, simulate(sc, workers=1), 150, terminal=False)
+    assert "first-contact" in text
+    assert "containment" in text and "abandonment" in text

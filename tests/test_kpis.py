@@ -149,3 +149,14 @@ def test_targets_mode_requirements_equal_all_mode_ones_with_periods(holiday) -> 
     assert set(req["period"]) >= set(PERIODS)
     pd.testing.assert_frame_equal(lean.requirements(), req)
     pd.testing.assert_frame_equal(lean.targets(), full.targets())
+
+
+def test_channel_intervals_of_times_and_counts_never_go_below_zero(result) -> None:
+    # Two replications give wide t intervals: `run` printed ASA "6.5 (-13.0-26.1)"
+    # and a department delay of "(-59.1-145.7)" minutes (a review). Cut at zero, as
+    # the interval tables and shares already are.
+    ch = result.channels()
+    for name in ("offered_per_rep", "asa_s", "dept_delay_s"):
+        low = ch[f"{name}_low"].dropna()
+        assert len(low) and (low >= 0).all(), name
+    assert (ch["asa_s_low"].dropna() == 0).any()  # the case that went negative

@@ -301,11 +301,12 @@ class RunResult(IntervalTables):
             if repeats is not None:
                 share = _clip01(ratio_ci(repeats[:, 1, j], repeats[:, 0, j]))
                 fcr = _clip01(ratio_ci(repeats[:, 3, j], repeats[:, 2, j]))
-            asa = ratio_ci(col["wait_sum"], col["answered"])
+            # Counts and times cannot be negative: their t intervals are cut at zero.
+            asa = _clip01(ratio_ci(col["wait_sum"], col["answered"]), upper=np.inf)
             rows.append(
                 {
                     "channel": name,
-                    **_columns("offered_per_rep", mean_ci(col["offered"])),
+                    **_columns("offered_per_rep", _clip01(mean_ci(col["offered"]), upper=np.inf)),
                     **_columns(
                         "containment", _clip01(ratio_ci(col["deflected"], col["bot_offered"]))
                     ),
@@ -315,7 +316,8 @@ class RunResult(IntervalTables):
                         "escalation_share", _clip01(ratio_ci(col["escalated"], col["answered"]))
                     ),
                     **_columns(
-                        "dept_delay_s", ratio_ci(col["dept_delay_sum"], col["dept_answered"])
+                        "dept_delay_s",
+                        _clip01(ratio_ci(col["dept_delay_sum"], col["dept_answered"]), np.inf),
                     ),
                     **_columns(
                         "dept_late_share", _clip01(ratio_ci(col["dept_late"], col["escalated"]))

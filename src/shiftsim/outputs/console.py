@@ -8,6 +8,7 @@ from typing import Any
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from shiftsim.analysis.comparison import Comparison
 from shiftsim.analysis.findings import Finding, findings
@@ -32,6 +33,29 @@ def _num_ci(m: float, lo: float, hi: float, fmt: str = "{:.0f}") -> str:
     if math.isnan(lo):
         return fmt.format(m) + " (no CI)"
     return f"{fmt.format(m)} ({fmt.format(lo)}-{fmt.format(hi)})"
+
+
+def _whole_words(table: Table, console: Console) -> Table:
+    """``table`` with no word or number split across lines, wherever it fits.
+
+    Rich narrows the widest columns until a table fits the console, and a cell
+    folds wherever its column ends: ``(87.1-100`` / ``.8)``, ``first-contac`` /
+    ``t res.``. Each column's minimum is set to its longest word (header and
+    cells), so that rich wraps between words; when even those minimums are
+    wider than the console, nothing is set and folding stays the last resort
+    (a table wider than the terminal would be wrapped by it, line by line).
+    """
+    longest = []
+    for column in table.columns:
+        texts = [str(column.header), *(str(c) for c in column.cells)]
+        words = (w for t in texts for w in Text.from_markup(t).plain.split())
+        longest.append(max((len(w) for w in words), default=1))
+    padding = 2 * len(table.columns)  # one space each side (rich's default)
+    borders = len(table.columns) + 1 if table.box is not None and table.show_edge else 0
+    if sum(longest) + padding + borders <= console.width:
+        for column, width in zip(table.columns, longest, strict=True):
+            column.min_width = max(column.min_width or 0, width)
+    return table
 
 
 def print_report(result: RunResult, console: Console | None = None) -> None:
@@ -83,7 +107,7 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
             _pct_ci(*_triple(row, "dept_late_share")) if esc else "-",
             *extra,
         )
-    console.print(c)
+    console.print(_whole_words(c, console))
 
     s = Table(title="Shifts")
     for col in ("pool", "shift", "headcount", "on duty/day", "occupancy", "overtime h/day"):
@@ -97,7 +121,7 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
             _pct_ci(*_triple(row, "occupancy")),
             _num_ci(*_triple(row, "overtime_h_per_day"), fmt="{:.2f}"),
         )
-    console.print(s)
+    console.print(_whole_words(s, console))
 
 
 _VERDICT_STYLE = {"likely met": "green", "at risk": "yellow", "missed": "red"}
@@ -170,7 +194,7 @@ def _print_targets(result: RunResult, console: Console) -> None:
             _styled(row["status"], row["verdict"]),
             _interval(row["worst_low"], row["worst_high"]),
         )
-    console.print(t)
+    console.print(_whole_words(t, console))
 
     periods = list(result.scenario.reporting.periods)
     p = Table(title="P(period meets goal) per target and period", **compact)  # type: ignore[arg-type]
@@ -189,7 +213,7 @@ def _print_targets(result: RunResult, console: Console) -> None:
         r = judged.get(("horizon", "horizon"))
         cells.append(_cell(sl, r.verdict if r else None))
         p.add_row(row["target"], *cells)
-    console.print(p)
+    console.print(_whole_words(p, console))
     confidence = percent(result.scenario.staffing.confidence, 0)
     console.print(
         "P(period meets goal): share of simulated days on which the contacts arriving in that "
@@ -249,7 +273,7 @@ def print_comparison(comparison: Comparison, console: Console | None = None) -> 
                     d.loc[k, "p_meet_diff_high"],
                 ),
             )
-        console.print(t)
+        console.print(_whole_words(t, console))
         paired = (d["service_level_diff_high"] - d["service_level_diff_low"]) / 2
         indep = d["service_level_half_width_independent"]
         ratio = (indep / paired).replace([float("inf")], float("nan")).median()
@@ -278,7 +302,7 @@ def _print_plan_status(targets: Any, plans: list[str], console: Console) -> None
             text = f"{percent(row['worst_value'], 0, missing='-')}{where}"
             cells.append(_cell(text, str(row["verdict"])))
         t.add_row(first.loc[k, "target"], *cells)
-    console.print(t)
+    console.print(_whole_words(t, console))
     met = [p for p in plans if (by_plan[p]["verdict"] == "likely met").all()]
     console.print(
         f"Every target likely met: {', '.join(met)}." if met else
