@@ -197,7 +197,28 @@ def test_a_shift_without_slack_is_named() -> None:
     data["replications"] = 3
     f = only(simulate(data))
     assert f.cause is not None and f.cause.kind == "occupancy"
-    assert re.search(r"no slack: the agents all shift is 9\d% busy \(above 90%\)", f.text)
+    assert re.search(r"no slack: the agents all shift is 9\d% busy \(95% CI 9\d-\d+%\), above 90%",
+                     f.text)  # fmt: skip
+
+
+def test_no_slack_is_not_claimed_from_an_uncertain_occupancy(monkeypatch) -> None:
+    # Two replications said "no slack: the seniors night shift is 92% busy" while
+    # that occupancy's 95% interval was 23-100% (a review): no ground for a cause.
+    from shiftsim.analysis import findings as F
+
+    data = copy.deepcopy(SURGE)
+    data["events"] = []
+    data["channels"]["phone"]["patience"] = None
+    data["channels"]["phone"]["volume"]["per_day"] = 1397
+    data["horizon"]["days"] = 3
+    result = simulate(data, replications=3)
+    sure = result.shifts()
+    wide = sure.assign(occupancy=0.92, occupancy_low=0.23, occupancy_high=1.0)
+    monkeypatch.setattr(F._Context, "shifts", property(lambda self: wide))
+    f = only(result)
+    assert f.cause is None or f.cause.kind != "occupancy"
+    monkeypatch.setattr(F._Context, "shifts", property(lambda self: sure))
+    assert only(result).cause.kind == "occupancy"
 
 
 def test_no_findings_when_every_target_is_likely_met() -> None:
