@@ -352,3 +352,23 @@ def test_python_dash_m_shiftsim_is_the_command() -> None:
                               text=True, timeout=60)  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert "Usage:" in done.stdout and "staff" in done.stdout
+
+
+def test_what_the_command_line_changed_is_recorded(tmp_path: Path) -> None:
+    # After --set or --volume, the header, metadata.json and the report said only
+    # "Source: scenarios/holiday.yaml" (a review): the run was not the file's.
+    out = tmp_path / "out"
+    minimal = Path(__file__).resolve().parents[1] / "scenarios" / "minimal.yaml"
+    result = invoke("run", minimal, "--days", "1", "-r", "2", "-w", "1",
+                    "--volume", "1.3", "--set", "pools.agents.shifts.night.headcount=4",
+                    "--out", out, "--no-contacts", "--report")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    said = ["--set pools.agents.shifts.night.headcount=4", "--replications 2", "--days 1",
+            "--volume 1.3"]  # fmt: skip
+    assert f"Changed from the file: {', '.join(said)}" in result.output
+    assert json.loads((out / "metadata.json").read_text())["changes"] == said
+    summary = (out / "summary.md").read_text(encoding="utf-8")
+    assert f"{minimal}, changed by {', '.join(said)}" in summary
+    # Unchanged, nothing is said.
+    plain = invoke("run", minimal, "--no-save", "-q", "-w", "1")
+    assert plain.exit_code == 0 and "Changed from the file" not in plain.output

@@ -114,7 +114,7 @@ def _parse_sets(values: tuple[str, ...]) -> _Overrides:
 
 def _overrides(
     replications: int | None, seed: int | None, days: int | None, sets: tuple[str, ...]
-) -> dict[str, Any]:
+) -> _Overrides:
     """Command-line values that replace the file's; only those the user gave."""
     overrides = _parse_sets(sets)
     if replications is not None:

@@ -71,8 +71,11 @@ def run(
     box: list[Any] = []  # the results folder, for the message of a second Ctrl-C
     with Interrupts(hard_exit=True, farewell=lambda: _farewell(box)) as stop:
         try:
-            sc = _load(scenario, _overrides(replications, seed, days, sets))
+            overrides = _overrides(replications, seed, days, sets)
+            sc = _load(scenario, overrides)
             sc = _scaled(sc, _volume_factors(volumes, scenario), scenario)
+            # What the command line changed, said wherever the source is.
+            changes = [*overrides.labels.values(), *(f"--volume {v}" for v in volumes)]
 
             from rich.console import Console
 
@@ -83,14 +86,14 @@ def run(
             result, folder = _simulate(
                 sc, scenario, stop, box, out=out, force=force, fmt=fmt, contacts=contacts,
                 save=not no_save, workers=workers, scheduler=scheduler, quiet=quiet,
-                console=console,
+                console=console, changes=changes,
             )  # fmt: skip
             if result is None:
                 click.echo(
                     "Interrupted before any replication finished: nothing written.", err=True
                 )
                 sys.exit(130)
-            print_report(result, console)
+            print_report(result, console, changes)
             if folder is not None:
                 console.print(f"Results: {folder.final}")
                 if html_report:
@@ -128,6 +131,7 @@ def _simulate(
     scheduler: str | None,
     quiet: bool,
     console: Any,
+    changes: list[str] | None = None,
 ) -> tuple[Any, Any]:
     """Run the replications of ``sc`` into its results folder; ``(None, folder)`` if none finished.
 
@@ -152,7 +156,8 @@ def _simulate(
         )
         try:
             with stop.protected():
-                folder = ResultsFolder(target, sc, source, force=force, fmt=fmt, contacts=contacts)
+                folder = ResultsFolder(target, sc, source, force=force, fmt=fmt, contacts=contacts,
+                                       changes=changes)  # fmt: skip
         except OutputError as exc:
             click.echo(str(exc), err=True)
             sys.exit(1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 from rich import box
@@ -58,8 +59,14 @@ def _whole_words(table: Table, console: Console) -> Table:
     return table
 
 
-def print_report(result: RunResult, console: Console | None = None) -> None:
-    """Print the targets, channel and shift tables of a run."""
+def print_report(
+    result: RunResult, console: Console | None = None, changes: Sequence[str] = ()
+) -> None:
+    """Print the targets, channel and shift tables of a run.
+
+    ``changes``: the command-line options that changed the scenario file's
+    values (``--days 4``, ``--set PATH=VALUE``, ``--volume 1.3``), said under the heading.
+    """
     console = console or Console()
     wide_when_piped(console)
     sc = result.scenario
@@ -70,6 +77,8 @@ def print_report(result: RunResult, console: Console | None = None) -> None:
         + f", {result.replications} replication(s), seed {sc.seed}"
         + f" ({result.wall_time:.1f} s)"
     )
+    if changes:
+        console.print(f"Changed from the file: {', '.join(changes)}", highlight=False)
     if result.interrupted:
         console.print(
             f"[yellow]Interrupted: {result.replications} of {result.requested} replications "

@@ -245,10 +245,17 @@ def _facts(result: RunResult, meta: dict[str, Any]) -> list[tuple[str, str]]:
         ("Reporting interval", human_duration(sc.reporting.interval)),
         ("Started", str(meta.get("started", "–"))),
         ("Simulation time", "–" if wall is None else f"{float(wall):.1f} s"),
-        ("Source", str(meta.get("source", "–"))),
+        ("Source", _source(meta)),
         ("shiftsim", str(versions.get("shiftsim", "–"))),
         ("Scenario hash", str(meta.get("scenario_hash", "–"))),
     ]
+
+
+def _source(meta: dict[str, Any]) -> str:
+    """The scenario file, and the command-line options that changed its values."""
+    source = str(meta.get("source", "–"))
+    changes = [str(c) for c in meta.get("changes") or []]
+    return f"{source}, changed by {', '.join(changes)}" if changes else source
 
 
 def _headline(targets: pd.DataFrame) -> str:

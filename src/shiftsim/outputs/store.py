@@ -46,7 +46,7 @@ import platform
 import shutil
 import time
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import fields
 from pathlib import Path
@@ -173,6 +173,7 @@ class ResultsFolder:
         force: bool = False,
         fmt: str = "parquet",
         contacts: bool = True,
+        changes: Sequence[str] | None = None,
     ):
         if fmt not in FORMATS:
             raise OutputError(f"{out}: format must be one of {', '.join(FORMATS)} (got {fmt!r})")
@@ -180,6 +181,7 @@ class ResultsFolder:
         self.partial = self.final.with_name(self.final.name + ".partial")
         self.scenario = scenario
         self.source = source
+        self.changes = list(changes or [])  # the command-line options that changed the file
         self.fmt = fmt
         self.contacts = contacts
         self.hash = scenario_hash(scenario)
@@ -386,6 +388,7 @@ class ResultsFolder:
             "status": status,
             "scenario": self.scenario.name,
             "source": self.source,
+            "changes": self.changes,
             "scenario_hash": self.hash,
             "seed": self.scenario.seed,
             "replications_requested": self.scenario.replications,
