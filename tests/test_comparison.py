@@ -203,3 +203,20 @@ def test_plans_are_paired_by_replication_index_not_position(small) -> None:
                       baseline="now")  # fmt: skip
     with pytest.raises(ValueError, match="no replication was finished by every plan"):
         none.differences()
+
+
+def test_differences_are_judged_on_the_period_the_target_is_judged_on(plan) -> None:
+    # Four more night agents: compare showed only P(day), "+0.0 pts" for every
+    # target, while the nights went from about a third to most (a review).
+    now = plan.with_({"horizon.days": 4})
+    more = now.set("pools.frontline.shifts.night.headcount", 10)
+    d = shiftsim.compare({"now": now, "night+4": more}).differences()
+    row = d[d["target"] == "phone general answered <= 30min"].iloc[0]
+    assert row["period"] == "night"
+    assert row["p_period_plan"] > row["p_period_baseline"]
+    assert row["p_period_diff"] == pytest.approx(row["p_period_plan"] - row["p_period_baseline"])
+    assert row["p_period_diff_low"] > 0  # surely better at night
+    assert abs(row["p_meet_diff"]) < row["p_period_diff"]  # the whole day hid it
+    for key in ("p_meet", "p_period"):  # differences of shares stay within [-1, 1]
+        assert (d[f"{key}_diff_low"].dropna() >= -1).all()
+        assert (d[f"{key}_diff_high"].dropna() <= 1).all()

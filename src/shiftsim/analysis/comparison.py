@@ -51,6 +51,40 @@ def _per_replication(result: RunResult) -> tuple[np.ndarray, np.ndarray, np.ndar
     return sl, p, ok, has
 
 
+def _per_period(result: RunResult, periods: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per replication and target: P(period meets goal) of the target's period ``periods[k]``.
+
+    Also the per-day flags ``ok`` and ``has`` of that period, shaped
+    ``[replication, target, day]``. A target judged on the whole day (``per:
+    day``) has the day's; one judged over the horizon (``per: horizon``) or
+    without a judged period, NaN and no day.
+    """
+    names = list(result.scenario.reporting.periods)
+    elig = np.stack([m.period_eligible for m in result.metrics])  # [rep, target, day, window]
+    met = np.stack([m.period_met for m in result.metrics])
+    day_e = np.stack([m.target_eligible for m in result.metrics])
+    day_m = np.stack([m.target_met for m in result.metrics])
+    goals = np.array([t.goal for t in result.scenario.resolved_targets])
+    ok = np.zeros(day_e.shape, dtype=bool)
+    has = np.zeros(day_e.shape, dtype=bool)
+    for k, period in enumerate(periods):
+        if period in names:
+            e, m = elig[:, k, :, names.index(period)], met[:, k, :, names.index(period)]
+        elif period == "day":
+            e, m = day_e[:, k], day_m[:, k]
+        else:
+            continue
+        has[:, k], ok[:, k] = e > 0, meets(m, e, goals[k])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = ok.sum(axis=2) / has.sum(axis=2)
+    return p, ok, has
+
+
+def _mean(values: np.ndarray) -> float:
+    """The mean over replications, NaN where none has a value."""
+    return float(np.nanmean(values)) if np.any(~np.isnan(values)) else float("nan")
+
+
 def _paired_days_half(
     ok_a: np.ndarray, has_a: np.ndarray, ok_b: np.ndarray, has_b: np.ndarray
 ) -> float:
@@ -144,33 +178,50 @@ class Comparison:
         McNemar-style interval from the paired days, so replications that all
         move by the same number of days do not give false certainty.
 
+        ``p_period_diff`` is the same for P(period meets goal) in ``period``,
+        the period each target is judged on in the baseline (its worst; the
+        day for ``per: day``, NaN for ``per: horizon``), with each plan's
+        value (``p_period_baseline``, ``p_period_plan``): the figure the
+        targets are judged on, which the whole day's can hide (a night).
+
         Replication ``r`` of a plan is paired with replication ``r`` of the
         baseline; replications some plan did not finish are left out (see
         :attr:`note`).
         """
         base = self.paired(self.baseline)
         b_sl, b_p, b_ok, b_has = _per_replication(base)
+        # P(period meets goal) where each target is judged: the baseline's worst period.
+        periods = [str(w) for w in base.targets()["worst_period"]]
+        b_pp, b_pok, b_phas = _per_period(base, periods)
         rows = []
         labels = [t.label for t in base.scenario.resolved_targets]
         for name in self.results:
             if name == self.baseline:
                 continue
-            sl, p, ok, has = _per_replication(self.paired(name))
+            plan = self.paired(name)
+            sl, p, ok, has = _per_replication(plan)
+            pp, pok, phas = _per_period(plan, periods)
             for k, label in enumerate(labels):
-                row: dict[str, Any] = {"plan": name, "baseline": self.baseline, "target": label}
-                for key, a, b in (
-                    ("service_level", sl[:, k], b_sl[:, k]),
-                    ("p_meet", p[:, k], b_p[:, k]),
+                row: dict[str, Any] = {"plan": name, "baseline": self.baseline, "target": label,
+                                       "period": periods[k]}  # fmt: skip
+                for key, a, b, days in (
+                    ("service_level", sl[:, k], b_sl[:, k], None),
+                    ("p_meet", p[:, k], b_p[:, k], (ok, has, b_ok, b_has)),
+                    ("p_period", pp[:, k], b_pp[:, k], (pok, phas, b_pok, b_phas)),
                 ):
                     d = a - b
                     mean = float(np.nanmean(d)) if np.any(~np.isnan(d)) else float("nan")
                     h = mean_ci(d).half_width
-                    if key == "p_meet":
-                        floor = _paired_days_half(ok[:, k], has[:, k], b_ok[:, k], b_has[:, k])
+                    if days is not None:
+                        floor = _paired_days_half(*(x[:, k] for x in days))
                         h = floor if np.isnan(h) else max(h, floor)
+                    if key == "p_period":
+                        row["p_period_baseline"] = _mean(b)
+                        row["p_period_plan"] = _mean(a)
                     row[f"{key}_diff"] = mean
-                    row[f"{key}_diff_low"] = mean - h
-                    row[f"{key}_diff_high"] = mean + h
+                    # A difference of two shares lies in [-1, 1]: so does its interval.
+                    row[f"{key}_diff_low"] = max(mean - h, -1.0) if mean == mean else mean - h
+                    row[f"{key}_diff_high"] = min(mean + h, 1.0) if mean == mean else mean + h
                     independent = np.hypot(mean_ci(a).half_width, mean_ci(b).half_width)
                     row[f"{key}_half_width_independent"] = float(independent)
                 rows.append(row)

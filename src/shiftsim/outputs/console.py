@@ -257,10 +257,13 @@ def print_comparison(comparison: Comparison, console: Console | None = None) -> 
     for plan in comparison.results:
         if plan == base:
             continue
-        t = Table(title=f"{plan} minus {base} (95% confidence intervals of the paired differences)")
-        for col in ("target", f"SL {base}", f"SL {plan}", "difference", f"P(day) {base}",
-                    f"P(day) {plan}", "difference"):  # fmt: skip
-            t.add_column(col, justify="left" if col == "target" else "right", overflow="fold")
+        t = Table(title=f"{plan} minus {base} (95% confidence intervals of the paired differences)",
+                  caption="P(period): share of days on which the period the target is judged "
+                          "on (its worst in the baseline) meets the goal")  # fmt: skip
+        for col in ("target", f"SL {base}", f"SL {plan}", "difference", "period",
+                    f"P(period) {base}", f"P(period) {plan}", "difference"):  # fmt: skip
+            left = col in ("target", "period")
+            t.add_column(col, justify="left" if left else "right", overflow="fold")
         d = diffs[diffs["plan"] == plan].reset_index(drop=True)
         a = targets[targets["plan"] == base].reset_index(drop=True)
         b = targets[targets["plan"] == plan].reset_index(drop=True)
@@ -274,12 +277,13 @@ def print_comparison(comparison: Comparison, console: Console | None = None) -> 
                     d.loc[k, "service_level_diff_low"],
                     d.loc[k, "service_level_diff_high"],
                 ),  # fmt: skip
-                _pct(a.loc[k, "p_meet"]),
-                _pct(b.loc[k, "p_meet"]),
+                str(d.loc[k, "period"]) or "-",
+                _pct(d.loc[k, "p_period_baseline"]),
+                _pct(d.loc[k, "p_period_plan"]),
                 _diff(
-                    d.loc[k, "p_meet_diff"],
-                    d.loc[k, "p_meet_diff_low"],
-                    d.loc[k, "p_meet_diff_high"],
+                    d.loc[k, "p_period_diff"],
+                    d.loc[k, "p_period_diff_low"],
+                    d.loc[k, "p_period_diff_high"],
                 ),
             )
         console.print(_whole_words(t, console))
@@ -297,7 +301,7 @@ def print_comparison(comparison: Comparison, console: Console | None = None) -> 
 def _print_plan_status(targets: Any, plans: list[str], console: Console) -> None:
     """Each plan's status per target, judged on its worst period: what meets, what misses."""
     compact = {"box": box.SIMPLE_HEAD, "show_edge": False}
-    t = Table(title="Status per plan (worst period)", **compact)  # type: ignore[arg-type]
+    t = Table(title="Status per plan: P(worst period meets goal) (95% CI)", **compact)  # type: ignore[arg-type]
     t.add_column("target", justify="left", overflow="fold")
     for plan in plans:
         t.add_column(plan, justify="right", overflow="fold")
@@ -308,7 +312,8 @@ def _print_plan_status(targets: Any, plans: list[str], console: Console) -> None
         for plan in plans:
             row = by_plan[plan].loc[k]
             where = f" {row['worst_period']}" if row["per"] == "period" else ""
-            text = f"{percent(row['worst_value'], 0, missing='-')}{where}"
+            ci = _interval(float(row["worst_low"]), float(row["worst_high"]))
+            text = f"{percent(row['worst_value'], 0, missing='-')} ({ci}){where}"
             cells.append(_cell(text, str(row["verdict"])))
         t.add_row(first.loc[k, "target"], *cells)
     console.print(_whole_words(t, console))

@@ -97,6 +97,8 @@ def comparison_summary(
                 "target": r["target"],
                 "service_level": _estimate(r, "service_level_diff"),
                 "p_day": _estimate(r, "p_meet_diff"),
+                "period": r["period"] or None,
+                "p_period": _estimate(r, "p_period_diff"),
             }
             for _, r in diffs.iterrows()
         ],
