@@ -54,3 +54,11 @@ def test_run_tables_split_no_word_where_they_fit() -> None:
     text = _printed(print_report, simulate(sc, workers=1), 150, terminal=False)
     assert "first-contact" in text
     assert "containment" in text and "abandonment" in text
+
+
+def test_a_difference_rounded_to_zero_reads_plus_zero() -> None:
+    from shiftsim.outputs.console import _diff
+
+    assert _diff(-0.0001, -0.0004, 0.0) == "[dim]+0.0 pts (+0.0 to +0.0)[/dim]"
+    assert _diff(0.123, 0.05, 0.2) == "[green]+12.3 pts (+5.0 to +20.0)[/green]"
+    assert _diff(-0.05, -0.08, -0.02) == "[red]-5.0 pts (-8.0 to -2.0)[/red]"

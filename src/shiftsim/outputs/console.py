@@ -334,10 +334,14 @@ def _triple(row: Any, name: str, scale: float = 1.0) -> tuple[float, float, floa
 
 
 def _diff(m: float, lo: float, hi: float) -> str:
+    """A paired difference of shares in points, signed, with its interval (never ``-0.0``)."""
     if math.isnan(m):
         return "-"
-    sign = "+" if m >= 0 else ""
+
+    def pts(x: float) -> str:
+        return f"{round(100 * x, 1) + 0.0:+.1f}"  # + 0.0: a rounded -0.0 reads +0.0
+
     if math.isnan(lo):
-        return f"{sign}{100 * m:.1f} pts (no CI)"
+        return f"{pts(m)} pts (no CI)"
     style = "green" if lo > 0 else "red" if hi < 0 else "dim"
-    return f"[{style}]{sign}{100 * m:.1f} pts ({100 * lo:+.1f} to {100 * hi:+.1f})[/{style}]"
+    return f"[{style}]{pts(m)} pts ({pts(lo)} to {pts(hi)})[/{style}]"
