@@ -22,15 +22,15 @@ PIPED_COLUMNS = 150
 """How wide tables are written into a file or a pipe (rich's default there is 80)."""
 
 
-def wide_when_piped(console: Console, columns: int = PIPED_COLUMNS) -> None:
-    """Let ``console`` write ``columns`` wide when it writes to a file or a pipe.
+def wide_when_piped(console: Console) -> None:
+    """Let ``console`` write :data:`PIPED_COLUMNS` wide when it writes to a file or a pipe.
 
     A terminal keeps its own width; elsewhere rich assumes 80 columns, which
     folds every wide table onto several lines of a file nobody has to fit on
     a screen.
     """
     if not console.is_terminal:
-        console.width = max(console.width, columns)
+        console.width = max(console.width, PIPED_COLUMNS)
 
 
 def is_missing(x: float | None) -> bool:

@@ -39,7 +39,7 @@ def print_read_report(report: ReadReport, console: Console) -> None:
 def print_measurement(m: Measurement, console: Console | None = None) -> None:
     """The service a log shows: targets, channels and the day hour by hour (all MEASURED)."""
     console = console or Console()
-    wide_when_piped(console, 120)
+    wide_when_piped(console)
     t = m.table
     observed = int(m.observed.sum())
     console.print(
@@ -117,7 +117,7 @@ def _by_hour(agents: object, column: str, observed: np.ndarray) -> np.ndarray:
 def print_fit(fit: FitResult, path: str, console: Console | None = None) -> None:
     """What was fitted, in a few lines, and where the scenario was written."""
     console = console or Console()
-    wide_when_piped(console, 120)
+    wide_when_piped(console)
     t = fit.table
     console.print(
         f"[bold]Fitted[/bold] {t.first_day} to {t.last_day} ({t.report.rows_kept:,} rows) "
@@ -160,7 +160,7 @@ def print_backtest(bt: Backtest, console: Console | None = None) -> None:
     whether the month meets all four; the Erlang A MAE is shown for comparison.
     """
     console = console or Console()
-    wide_when_piped(console, 120)
+    wide_when_piped(console)
     table = Table(title="Back-test: simulated fitted scenario vs measured history",
                   box=box.SIMPLE_HEAD)  # fmt: skip
     for col in ("month", "days", "open hours", "MAE abandon.", "MAE service level",
