@@ -895,3 +895,14 @@ def test_running_out_of_memory_is_a_message(tmp_path: Path, monkeypatch) -> None
     result = invoke("run", str(path), "--no-save", "-q", "-w", "1")
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert result.output.startswith("out of memory")
+
+
+def test_set_names_a_staffing_bound_or_cost_by_pool_and_shift() -> None:
+    # `--set staffing.bounds.frontline.night=[1,5]` split the key "frontline.night"
+    # at its dot, so bounds and costs could only be set as a whole mapping (a review).
+    from shiftsim.model.loading import load_scenario
+
+    sc = load_scenario("scenarios/minimal.yaml", {"staffing.bounds.agents.night": [1, 5],
+                                                  "staffing.cost.agents.day": 12})  # fmt: skip
+    assert sc.staffing.bounds == {"agents.night": (1, 5)}
+    assert sc.staffing.cost == {"agents.day": 12.0}

@@ -100,9 +100,18 @@ def overridden(
     return out, created
 
 
+_POOL_SHIFT_KEYED = (["staffing", "bounds"], ["staffing", "cost"])
+"""Mappings keyed by ``pool.shift``: the rest of a path under them is one key."""
+
+
 def _keys(dotted: str) -> list[str]:
-    # List items by index either way: events.0.factor or events[0].factor.
-    return re.sub(r"\[(\d+)\]", r".\1", dotted).split(".")
+    """The keys of a dotted path: list items by index either way (``events.0.factor``
+    or ``events[0].factor``), and ``staffing.bounds.frontline.night`` as
+    ``staffing``, ``bounds``, ``frontline.night`` (those keys name a shift)."""
+    keys = re.sub(r"\[(\d+)\]", r".\1", dotted).split(".")
+    if keys[:2] in _POOL_SHIFT_KEYED and len(keys) > 3:
+        keys = [*keys[:2], ".".join(keys[2:])]
+    return keys
 
 
 def _cannot_set(dotted: str, node: Any, labels: dict[str, str]) -> Problem:
