@@ -719,9 +719,10 @@ def test_compare_plan_through_a_name_that_is_not_there(tmp_path: Path) -> None:
     result = invoke("compare", str(path), "-r", "1", "-q", "-w", "1",
                     "--plan", "typo: pools.agents.shifts.nigth.headcount=8")  # fmt: skip
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    # Labelled with the plan that gave the value, not as a --set the user never wrote.
     assert result.output.strip().splitlines() == [
-        "--set pools.agents.shifts.nigth.headcount=8: pools.agents.shifts: no shift 'nigth' "
-        "(shifts: day, night)"
+        "--plan typo: pools.agents.shifts.nigth.headcount=8: pools.agents.shifts: no shift "
+        "'nigth' (shifts: day, night)"
     ]
 
 

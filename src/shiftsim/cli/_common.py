@@ -93,7 +93,9 @@ def _no_size_check(ctx: click.Context, param: click.Parameter, value: bool) -> N
     ctx.meta["shiftsim.memory_check"] = not value
 
 
-def _parse_sets(values: tuple[str, ...]) -> _Overrides:
+def _parse_sets(values: tuple[str, ...], option: str = "--set") -> _Overrides:
+    """``PATH=VALUE`` items read as in a scenario file, each labelled ``OPTION PATH=VALUE``
+    (``--set``, or compare's ``--plan NAME:``) for the errors its value may cause."""
     from shiftsim.model.loading import parse_override
     from shiftsim.model.problems import ScenarioError
 
@@ -108,7 +110,9 @@ def _parse_sets(values: tuple[str, ...]) -> _Overrides:
             click.echo(str(exc), err=True)
             sys.exit(1)
         given = f"{path.strip()}={raw.strip()}"
-        out.given(path.strip(), value, f"--set {given if len(given) <= 80 else given[:77] + '...'}")
+        out.given(
+            path.strip(), value, f"{option} {given if len(given) <= 80 else given[:77] + '...'}"
+        )
     return out
 
 

@@ -106,7 +106,7 @@ def compare(
         name = _slug(path.rsplit("/", 1)[-1].removesuffix(".yaml").removesuffix(".yml"))
         add(name, _scaled(_load(path, overrides), factors, path), {})
     for name, plan_sets, plan_volumes in parsed:
-        changed = _parse_sets(plan_sets)
+        changed = _parse_sets(plan_sets, option=f"--plan {name}:")
         sc = _scaled(_load(scenarios[0], overrides | changed), factors, scenarios[0])
         plan_factors = _volume_factors(plan_volumes, scenarios[0])
         sc = _scaled(sc, plan_factors, scenarios[0])
