@@ -62,3 +62,31 @@ def test_a_difference_rounded_to_zero_reads_plus_zero() -> None:
     assert _diff(-0.0001, -0.0004, 0.0) == "[dim]+0.0 pts (+0.0 to +0.0)[/dim]"
     assert _diff(0.123, 0.05, 0.2) == "[green]+12.3 pts (+5.0 to +20.0)[/green]"
     assert _diff(-0.05, -0.08, -0.02) == "[red]-5.0 pts (-8.0 to -2.0)[/red]"
+
+
+def test_whole_words_never_makes_a_table_wider_than_the_console() -> None:
+    # Random tables (boxes with and without edges, none, long words) at random
+    # widths: keeping words whole must never push a table past the console,
+    # where the terminal would wrap every line of it.
+    import random
+
+    from rich import box
+    from rich.table import Table
+
+    from shiftsim.outputs.console import _whole_words
+
+    rng = random.Random(1)
+    for _ in range(200):
+        width = rng.randint(30, 160)
+        table = Table(box=rng.choice([None, box.SIMPLE_HEAD, box.HEAVY_HEAD, box.ROUNDED]),
+                      show_edge=rng.random() < 0.5)  # fmt: skip
+        n = rng.randint(1, 9)
+        for _ in range(n):
+            words = (rng.choice("hx") * rng.randint(1, 12) for _ in range(rng.randint(1, 3)))
+            table.add_column(" ".join(words), overflow="fold")
+        for _ in range(3):
+            table.add_row(*(" ".join("x" * rng.randint(1, 14) for _ in range(2)) for _ in range(n)))
+        buf = io.StringIO()
+        console = Console(file=buf, width=width, color_system=None)
+        console.print(_whole_words(table, console))
+        assert max(len(line) for line in buf.getvalue().splitlines()) <= width

@@ -51,9 +51,11 @@ def _whole_words(table: Table, console: Console) -> Table:
         texts = [str(column.header), *(str(c) for c in column.cells)]
         words = (w for t in texts for w in Text.from_markup(t).plain.split())
         longest.append(max((len(w) for w in words), default=1))
-    padding = 2 * len(table.columns)  # one space each side (rich's default)
-    borders = len(table.columns) + 1 if table.box is not None and table.show_edge else 0
-    if sum(longest) + padding + borders <= console.width:
+    _, right, _, left = table.padding
+    n = len(table.columns)
+    # Column separators between columns, and the two edges when drawn (as rich counts them).
+    borders = 0 if table.box is None else n - 1 + (2 if table.show_edge else 0)
+    if sum(longest) + n * (left + right) + borders <= console.width:
         for column, width in zip(table.columns, longest, strict=True):
             column.min_width = max(column.min_width or 0, width)
     return table
