@@ -81,7 +81,7 @@ def _per_period(result: RunResult, periods: list[str]) -> tuple[np.ndarray, np.n
 
 
 def _mean(values: np.ndarray) -> float:
-    """The mean over replications, NaN where none has a value."""
+    """The mean over replications (of a value or a paired difference), NaN where none has one."""
     return float(np.nanmean(values)) if np.any(~np.isnan(values)) else float("nan")
 
 
@@ -210,7 +210,7 @@ class Comparison:
                     ("p_period", pp[:, k], b_pp[:, k], (pok, phas, b_pok, b_phas)),
                 ):
                     d = a - b
-                    mean = float(np.nanmean(d)) if np.any(~np.isnan(d)) else float("nan")
+                    mean = _mean(d)
                     h = mean_ci(d).half_width
                     if days is not None:
                         floor = _paired_days_half(*(x[:, k] for x in days))
@@ -220,8 +220,8 @@ class Comparison:
                         row["p_period_plan"] = _mean(a)
                     row[f"{key}_diff"] = mean
                     # A difference of two shares lies in [-1, 1]: so does its interval.
-                    row[f"{key}_diff_low"] = max(mean - h, -1.0) if mean == mean else mean - h
-                    row[f"{key}_diff_high"] = min(mean + h, 1.0) if mean == mean else mean + h
+                    low, high = np.clip([mean - h, mean + h], -1.0, 1.0)  # NaN stays NaN
+                    row[f"{key}_diff_low"], row[f"{key}_diff_high"] = float(low), float(high)
                     independent = np.hypot(mean_ci(a).half_width, mean_ci(b).half_width)
                     row[f"{key}_half_width_independent"] = float(independent)
                 rows.append(row)

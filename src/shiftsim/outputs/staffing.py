@@ -15,6 +15,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
+from shiftsim.analysis.metrics import GOAL_TOLERANCE
 from shiftsim.model.formats import percent, percent_ci, wide_when_piped
 from shiftsim.planning.staffing import StaffingResult
 
@@ -156,7 +157,8 @@ def _status(rows: pd.DataFrame) -> str:
     if not rows["met"].all():
         return "[red]missed[/red]"
     low = rows["low"].to_numpy(dtype=float)
-    if (np.isnan(low) | (low < rows["required"].to_numpy(dtype=float) - 1e-12)).any():
+    # The interval's low end against what is required, as analysis.results.verdict judges it.
+    if (np.isnan(low) | (low < rows["required"].to_numpy(dtype=float) - GOAL_TOLERANCE)).any():
         return "[yellow]met, at risk[/yellow]"
     return "[green]likely met[/green]"
 
