@@ -13,7 +13,7 @@ from shiftsim.analysis.runner import executor_for, run
 from shiftsim.planning.staffing import Simulations
 from shiftsim.planning.staffing.evaluation import Evaluator, estimated
 from shiftsim.planning.staffing.search import add_until_met, bisected
-from shiftsim.planning.staffing.space import knobs
+from shiftsim.planning.staffing.space import knobs, plan_cost
 
 
 def _small() -> Any:
@@ -93,6 +93,7 @@ def test_a_requirement_agents_do_not_move_is_reported_and_no_longer_chased(monke
     (stalled,) = ev.stalled
     assert stalled.period == "night" and stalled.best == pytest.approx(0.6)
     assert "did not move it" in str(stalled)
+    assert stalled.given_up  # said as given up, not as out of reach
     assert (0, "night") in ev.ignored and (0, "day") not in ev.ignored
     # Without the stall rule it would have kept adding night agents up to the bound.
     night = [k.name for k in space].index("agents.night")
@@ -344,3 +345,49 @@ def test_a_cut_that_misses_on_new_seeds_leaves_the_roster_verified_before():
     assert found == plan and fresh == first and rounds == 3
     assert bool(verified["met"].all())
     assert fewer["broken"].tolist() == [0, 0, 1]  # what its own set showed
+
+
+def test_a_requirement_given_up_that_more_agents_meet_says_so(monkeypatch):
+    # The out-of-reach check's ample roster met the night (at 93%): the stall
+    # rule gives it up all the same, and says that it is reachable, at what cost.
+    sc = _small()
+    space = knobs(sc)
+    ev = Evaluator(sc, space, None)
+    ample = tuple(2 * k.current for k in space)
+    ev.ample = (ample, _requirements({"night": 0.93, "day": 0.8}))
+    monkeypatch.setattr(
+        ev,
+        "requirements",
+        lambda plans, r, s: [_requirements({"night": 0.6, "day": 0.8}) for _ in plans],  # fmt: skip
+    )
+    start = tuple(k.current for k in space)
+    add_until_met(ev, start, 4, sc.seed, max_steps=20)
+    (stalled,) = ev.stalled
+    text = str(stalled)
+    assert stalled.given_up and "did not move it" in text
+    assert "met with every shift at twice its analytic start" in text
+    assert f"cost {plan_cost(space, ample):,.0f}: 93.0% (88.0-98.0)" in text
+    # Not met there: no such claim.
+    ev2 = Evaluator(sc, space, None)
+    ev2.ample = (ample, _requirements({"night": 0.7, "day": 0.8}))
+    monkeypatch.setattr(ev2, "requirements", ev.requirements)
+    add_until_met(ev2, start, 4, sc.seed, max_steps=20)
+    assert "twice its analytic start" not in str(ev2.stalled[0])
+
+
+def test_the_verdict_tells_a_requirement_given_up_from_one_out_of_reach():
+    from types import SimpleNamespace
+
+    from shiftsim.outputs.staffing import _unmet_label, _verdict
+    from shiftsim.planning.staffing import Unmet
+
+    out = Unmet("t", "night", 0.7, 0.9, {})
+    given = Unmet("t", "day", 0.88, 0.9, {}, at_bounds=False, given_up=True)
+    assert _unmet_label(out) == "cannot be met within the bounds"
+    assert _unmet_label(given) == "given up"
+
+    def verdict(*unmet: Unmet) -> str:
+        return _verdict(SimpleNamespace(feasible=False, unmet=unmet, verify_rounds=2))  # type: ignore[arg-type]
+
+    assert "given up by the search" in verdict(given)
+    assert "cannot be met within the bounds" in verdict(out, given)

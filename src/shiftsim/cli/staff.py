@@ -44,7 +44,8 @@ def staff(
     An integer program on Erlang figures gives the start; a search on common
     random numbers adds agents where a requirement fails and removes them while
     all hold; the answer is verified on fresh seeds. Exit code 0 when every
-    requirement is met, 3 when some cannot be met within the bounds.
+    requirement is met, 3 when some cannot be met within the bounds (or the search
+    gave them up: agents added did not move them).
     """
     sc = _load(scenario, _overrides(replications, seed, days, sets))
 

@@ -17,7 +17,7 @@ from rich.table import Table
 
 from shiftsim.analysis.metrics import GOAL_TOLERANCE
 from shiftsim.model.formats import percent, percent_ci, wide_when_piped
-from shiftsim.planning.staffing import StaffingResult
+from shiftsim.planning.staffing import StaffingResult, Unmet
 
 __all__ = [
     "print_staffing",
@@ -34,8 +34,12 @@ def print_staffing(result: StaffingResult, console: Console) -> None:
     sc = result.scenario
     if result.feasible:
         verdict = "[green]every requirement met on fresh seeds[/green]"
-    elif result.unmet:
+    elif any(not u.given_up for u in result.unmet):
         verdict = "[red]some requirements cannot be met within the bounds[/red]"
+    elif result.unmet:
+        verdict = (
+            "[red]some requirements given up by the search (more agents did not move them)[/red]"
+        )
     else:
         verdict = f"[red]misses on fresh seeds after {result.verify_rounds} verifications[/red]"
     what = "requirement curve" if result.curve is not None else "least-cost roster"
@@ -135,7 +139,7 @@ def _print_requirements(result: StaffingResult, console: Console) -> None:
     if skipped:
         console.print(f"not judged (no eligible contact): {skipped}")
     for unmet in result.unmet:
-        console.print(f"[red]cannot be met within the bounds:[/red] {unmet}")
+        console.print(f"[red]{_unmet_label(unmet)}:[/red] {unmet}")
     if result.curve is None and len(result.one_fewer):
         console.print("[bold]One agent fewer[/bold] (fresh seeds):")
         for r in result.one_fewer.itertuples():
@@ -172,6 +176,7 @@ def staffing_summary(result: StaffingResult) -> dict[str, Any]:
         "requirements": json.loads(result.verified.to_json(orient="records")),
         "one_fewer": result.one_fewer.to_dict(orient="records"),
         "unmet": [str(u) for u in result.unmet],
+        "given_up": [str(u) for u in result.unmet if u.given_up],
         "curve": None
         if result.curve is None
         else json.loads(result.curve.to_json(orient="records")),  # fmt: skip
@@ -202,11 +207,18 @@ def write_plan(result: StaffingResult, path: str | Path) -> Path:
     return path
 
 
+def _unmet_label(unmet: Unmet) -> str:
+    """How an unmet requirement is introduced: out of reach, or given up by the search."""
+    return "given up" if unmet.given_up else "cannot be met within the bounds"
+
+
 def _verdict(result: StaffingResult) -> str:
     if result.feasible:
         return "Every requirement is met on fresh seeds at the recommended roster."
-    if result.unmet:
+    if any(not u.given_up for u in result.unmet):
         return "Some requirements cannot be met within the bounds (see below)."
+    if result.unmet:
+        return "Some requirements were given up by the search: more agents did not move them."
     return (
         f"The recommended roster still misses on fresh seeds after "
         f"{result.verify_rounds} verifications: more replications would settle it."
@@ -266,7 +278,7 @@ def render_staffing_html(result: StaffingResult) -> str:
             "target's confidence."
         ),
         "requirements": requirements,
-        "unmet": [str(u) for u in result.unmet],
+        "unmet": [f"{_unmet_label(u)}: {u}" for u in result.unmet],
         "one_fewer": one_fewer,
         "search_chart": charts[0],
     }

@@ -139,6 +139,8 @@ class Unmet:
     """Reached with the shifts that help at their upper bounds (else: where the search stopped)."""
     how: str | None = None
     """Where it was reached, in words (instead of the shifts of ``plan``)."""
+    given_up: bool = False
+    """Not shown out of reach: the search stopped chasing it (agents added did not move it)."""
 
     def __str__(self) -> str:
         text = (
@@ -171,6 +173,8 @@ class Evaluator:
     stalled: list[Unmet] = field(default_factory=list)
     """Requirements the add steps stopped chasing (they did not move): also in ``ignored``."""
     sims: Simulations | None = None
+    ample: tuple[Plan, pd.DataFrame] | None = None
+    """The out-of-reach check's roster and its requirements (what more agents can reach)."""
     stage: str = ""
     """What the evaluations are for now (the trail's ``stage``: set by the search's stages)."""
 

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from shiftsim.model.durations import HOUR
+from shiftsim.model.formats import percent_ci
 from shiftsim.model.scenario import Scenario
 from shiftsim.planning.staffing.evaluation import (
     Evaluator,
@@ -327,17 +328,29 @@ def _stalled(
     range worth paying for (a department's delay, a handful of contacts a
     night at its ceiling). It joins the requirements out of reach
     (``ev.ignored``) with the value it had, and the search goes on without it.
+    It is said as given up (:attr:`Unmet.given_up`), not as out of reach:
+    where the out-of-reach check's ample roster met it, the report says so,
+    with that roster's cost and value, so that the planner knows what it
+    would take.
     """
     key = requirement_key(row)
     if streak[key] <= STALL_STEPS or float(row["value"]) - since[key] >= STALL_GAIN:
         return False
     ev.ignored.add(key)
-    ev.stalled.append(
-        replace(
-            unmet_of(row, ev.space, plan, at_bounds=False),
-            how=f"after {STALL_STEPS} add steps that did not move it, at",
-        )
-    )
+    how = f"after {STALL_STEPS} add steps that did not move it, at"
+    if ev.ample is not None:
+        ample, table = ev.ample
+        there = table[(table["target_index"] == key[0]) & (table["period"] == key[1])]
+        if len(there) and bool(there["met"].iloc[0]):
+            r = there.iloc[0]
+            value = percent_ci(r["value"], r["low"], r["high"], dash="-")
+            how = (
+                f"met with every shift at twice its analytic start (cost "
+                f"{plan_cost(ev.space, ample):,.0f}: {value}), "
+                f"but {STALL_STEPS} add steps did not move it; given up at"
+            )
+    ev.stalled.append(replace(unmet_of(row, ev.space, plan, at_bounds=False), how=how,
+                              given_up=True))  # fmt: skip
     return True
 
 

@@ -174,6 +174,7 @@ def _out_of_reach(
     if screen < full and (missed["high"] >= missed["required"]).any():
         (table,) = ev.requirements([ample], full, seed)
         missed = table[~table["met"].to_numpy(dtype=bool)]
+    ev.ample = (ample, table)
     ev.ignored = {requirement_key(r) for _, r in missed.iterrows()}
     at_bounds = all(v == k.high for k, v in zip(space, ample, strict=True))
     how = None if at_bounds else "even with every shift at twice its analytic start"
