@@ -140,7 +140,7 @@ class Unmet:
     how: str | None = None
     """Where it was reached, in words (instead of the shifts of ``plan``)."""
     given_up: bool = False
-    """Not shown out of reach: the search stopped chasing it (agents added did not move it)."""
+    """The search stopped chasing it (agents added did not move it): not shown out of reach."""
 
     def __str__(self) -> str:
         text = (
