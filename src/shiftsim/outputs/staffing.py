@@ -34,7 +34,7 @@ def print_staffing(result: StaffingResult, console: Console) -> None:
     sc = result.scenario
     if result.feasible:
         verdict = "[green]every requirement met on fresh seeds[/green]"
-    elif any(not u.given_up for u in result.unmet):
+    elif _beyond_reach(result):
         verdict = "[red]some requirements cannot be met within the bounds[/red]"
     elif result.unmet:
         verdict = (
@@ -207,6 +207,11 @@ def write_plan(result: StaffingResult, path: str | Path) -> Path:
     return path
 
 
+def _beyond_reach(result: StaffingResult) -> bool:
+    """Some unmet requirement is out of reach (not only given up by the search)."""
+    return any(not u.given_up for u in result.unmet)
+
+
 def _unmet_label(unmet: Unmet) -> str:
     """How an unmet requirement is introduced: out of reach, or given up by the search."""
     return "given up" if unmet.given_up else "cannot be met within the bounds"
@@ -215,7 +220,7 @@ def _unmet_label(unmet: Unmet) -> str:
 def _verdict(result: StaffingResult) -> str:
     if result.feasible:
         return "Every requirement is met on fresh seeds at the recommended roster."
-    if any(not u.given_up for u in result.unmet):
+    if _beyond_reach(result):
         return "Some requirements cannot be met within the bounds (see below)."
     if result.unmet:
         return "Some requirements were given up by the search: more agents did not move them."
